@@ -1,0 +1,36 @@
+//! `lvsc check FILE...`: report every problem; exit 0 when valid, 1 when not.
+
+use std::process::ExitCode;
+
+use crate::input;
+use crate::report::{Format, Reporter};
+
+/// Arguments of `lvsc check`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Files to check (`-` reads standard input).
+    #[arg(required = true)]
+    files: Vec<String>,
+    /// Output format of the diagnostics.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+    /// Fail on warnings too.
+    #[arg(long)]
+    deny_warnings: bool,
+}
+
+/// Runs the command.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let mut reporter = Reporter::new(args.format);
+    for path in &args.files {
+        let src = input::read(path)?;
+        let diags = match &src.not_utf8 {
+            Some(d) => vec![d.clone()],
+            None => lvsc_lang::parse(&src.text).diagnostics,
+        };
+        reporter.file(&src.name, &src.text, &diags);
+    }
+    let failed = reporter.errors > 0 || (args.deny_warnings && reporter.warnings > 0);
+    reporter.finish(args.files.len());
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}

@@ -1,0 +1,41 @@
+//! `lvsc`: the command-line front end. It only wires: reading files, choosing output
+//! formats and exit codes; the work happens in the library crates.
+
+mod commands;
+mod input;
+mod report;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Compile one declarative cluster.lvs into a working Linux Virtual Server cluster.
+#[derive(Parser, Debug)]
+#[command(name = "lvsc", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check .lvs files and report every problem found.
+    Check(commands::check::Args),
+    /// Format .lvs files in place (or check that they are formatted).
+    Fmt(commands::fmt::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check(args) => commands::check::run(args),
+        Command::Fmt(args) => commands::fmt::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("lvsc: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! Printing diagnostics for people (rendered, coloured on a terminal) or tools (JSON).
+
+use std::io::IsTerminal;
+
+use clap::ValueEnum;
+use lvsc_lang::{Diagnostic, LineIndex};
+
+/// How diagnostics are printed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Rendered with the source line and a label.
+    #[default]
+    Text,
+    /// One JSON array of records (file, line, column, code, message, help).
+    Json,
+}
+
+/// Whether standard error should be coloured: only on a terminal, never with NO_COLOR.
+pub fn stderr_color() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+}
+
+/// Collects diagnostics of several files and prints them in one format.
+pub struct Reporter {
+    format: Format,
+    color: bool,
+    records: Vec<lvsc_lang::diagnostic::DiagnosticRecord>,
+    /// Number of errors printed.
+    pub errors: usize,
+    /// Number of warnings printed.
+    pub warnings: usize,
+}
+
+impl Reporter {
+    /// A reporter printing in `format`.
+    pub fn new(format: Format) -> Self {
+        Reporter { format, color: stderr_color(), records: Vec::new(), errors: 0, warnings: 0 }
+    }
+
+    /// Reports the diagnostics of one file.
+    pub fn file(&mut self, name: &str, source: &str, diags: &[Diagnostic]) {
+        let index = LineIndex::new(source);
+        for d in diags {
+            if d.is_error() {
+                self.errors += 1;
+            } else {
+                self.warnings += 1;
+            }
+            match self.format {
+                Format::Text => eprint!("{}", d.render(name, source, self.color)),
+                Format::Json => self.records.push(d.to_record(name, source, &index)),
+            }
+        }
+    }
+
+    /// Prints what is buffered (the JSON array) and a summary for people.
+    pub fn finish(self, files: usize) {
+        match self.format {
+            Format::Json => {
+                println!("{}", serde_json::to_string_pretty(&self.records).expect("records serialise"));
+            }
+            Format::Text => {
+                let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+                eprintln!(
+                    "{} checked: {}, {}",
+                    plural(files, "file"),
+                    plural(self.errors, "error"),
+                    plural(self.warnings, "warning")
+                );
+            }
+        }
+    }
+}
