@@ -21,11 +21,20 @@ pub fn read(path: &str) -> std::io::Result<SourceText> {
         std::io::stdin().read_to_end(&mut buf)?;
         ("<stdin>".to_string(), buf)
     } else {
-        let bytes = std::fs::read(path).map_err(|e| std::io::Error::new(e.kind(), format!("{path}: {e}")))?;
+        let bytes = std::fs::read(path)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{path}: {e}")))?;
         (path.to_string(), bytes)
     };
     Ok(match lvsc_lang::decode(&bytes) {
-        Ok(text) => SourceText { name, text: text.to_string(), not_utf8: None },
-        Err(d) => SourceText { name, text: String::from_utf8_lossy(&bytes).into_owned(), not_utf8: Some(d) },
+        Ok(text) => SourceText {
+            name,
+            text: text.to_string(),
+            not_utf8: None,
+        },
+        Err(d) => SourceText {
+            name,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+            not_utf8: Some(*d),
+        },
     })
 }

@@ -20,6 +20,9 @@ pub fn stderr_color() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
 }
 
+/// Diagnostics rendered per file in text mode; the rest are counted.
+const MAX_RENDERED: usize = 100;
+
 /// Collects diagnostics of several files and prints them in one format.
 pub struct Reporter {
     format: Format,
@@ -34,19 +37,33 @@ pub struct Reporter {
 impl Reporter {
     /// A reporter printing in `format`.
     pub fn new(format: Format) -> Self {
-        Reporter { format, color: stderr_color(), records: Vec::new(), errors: 0, warnings: 0 }
+        Reporter {
+            format,
+            color: stderr_color(),
+            records: Vec::new(),
+            errors: 0,
+            warnings: 0,
+        }
     }
 
     /// Reports the diagnostics of one file.
     pub fn file(&mut self, name: &str, source: &str, diags: &[Diagnostic]) {
         let index = LineIndex::new(source);
-        for d in diags {
+        for (i, d) in diags.iter().enumerate() {
             if d.is_error() {
                 self.errors += 1;
             } else {
                 self.warnings += 1;
             }
             match self.format {
+                // A garbage file can hold a million errors; the first ones are what help.
+                Format::Text if i == MAX_RENDERED => {
+                    eprintln!(
+                        "{name}: {} more diagnostics not shown",
+                        diags.len() - MAX_RENDERED
+                    )
+                }
+                Format::Text if i > MAX_RENDERED => {}
                 Format::Text => eprint!("{}", d.render(name, source, self.color)),
                 Format::Json => self.records.push(d.to_record(name, source, &index)),
             }
@@ -57,10 +74,14 @@ impl Reporter {
     pub fn finish(self, files: usize) {
         match self.format {
             Format::Json => {
-                println!("{}", serde_json::to_string_pretty(&self.records).expect("records serialise"));
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&self.records).expect("records serialise")
+                );
             }
             Format::Text => {
-                let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+                let plural =
+                    |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
                 eprintln!(
                     "{} checked: {}, {}",
                     plural(files, "file"),

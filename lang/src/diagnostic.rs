@@ -55,7 +55,10 @@ impl Diagnostic {
 
     /// A warning with a code, message and primary span.
     pub fn warning(code: &'static str, span: Span, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, span, message) }
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, span, message)
+        }
     }
 
     /// Sets the label shown at the primary span.
@@ -83,9 +86,16 @@ impl Diagnostic {
 
     /// Renders the diagnostic like a compiler would, with the source line and a label.
     pub fn render(&self, file_name: &str, source: &str, color: bool) -> String {
-        let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+        let theme = if color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
         let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
-        let report = WithSource { diag: self, source: NamedSource::new(file_name, source.to_string()) };
+        let report = WithSource {
+            diag: self,
+            source: NamedSource::new(file_name, source.to_string()),
+        };
         let mut out = String::new();
         // Writing into a String cannot fail.
         let _ = handler.render_report(&mut out, &report);
@@ -157,7 +167,9 @@ impl miette::Diagnostic for Diagnostic {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
@@ -212,7 +224,10 @@ impl miette::Diagnostic for WithSource<'_> {
 }
 
 /// "Did you mean" for a misspelt name among `candidates`.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(word, c), c))

@@ -56,7 +56,9 @@ pub fn lex(source: &str, errors: &mut Vec<Diagnostic>) -> Vec<Token> {
         let (rest, _) = blanks(input).expect("take_while cannot fail");
         input = rest;
         let start = input.location_offset();
-        let Some(c) = input.fragment().chars().next() else { break };
+        let Some(c) = input.fragment().chars().next() else {
+            break;
+        };
         let (rest, kind) = match c {
             '\n' => (advance(input, 1), TokenKind::Newline),
             '{' => (advance(input, 1), TokenKind::LBrace),
@@ -64,16 +66,25 @@ pub fn lex(source: &str, errors: &mut Vec<Diagnostic>) -> Vec<Token> {
             ';' => (advance(input, 1), TokenKind::Semi),
             '#' => {
                 let (rest, text) = comment(input).expect("comment always matches after '#'");
-                (rest, TokenKind::Comment(text.fragment().trim_end_matches('\r').to_string()))
+                (
+                    rest,
+                    TokenKind::Comment(text.fragment().trim_end_matches('\r').to_string()),
+                )
             }
             '"' => lex_string(input, errors),
             _ => {
                 let (rest, atom) = atom_text(input).expect("a non-delimiter starts an atom");
                 let span = Span::new(start, rest.location_offset());
-                (rest, TokenKind::Atom(classify(atom.fragment(), span, errors)))
+                (
+                    rest,
+                    TokenKind::Atom(classify(atom.fragment(), span, errors)),
+                )
             }
         };
-        tokens.push(Token { kind, span: Span::new(start, rest.location_offset()) });
+        tokens.push(Token {
+            kind,
+            span: Span::new(start, rest.location_offset()),
+        });
         input = rest;
     }
     tokens
@@ -174,12 +185,20 @@ fn classify_atom(text: &str) -> Result<Value, AtomError> {
     if first.is_ascii_digit() {
         if let Ok((_, v)) = all_consuming(number).parse(text) {
             return v.map(Value::Number).ok_or_else(|| {
-                (codes::NUMBER_TOO_LARGE, format!("number `{text}` is too large"), "numbers go up to 18446744073709551615".into())
+                (
+                    codes::NUMBER_TOO_LARGE,
+                    format!("number `{text}` is too large"),
+                    "numbers go up to 18446744073709551615".into(),
+                )
             });
         }
         if let Ok((_, ms)) = all_consuming(duration).parse(text) {
             return ms.map(Value::Duration).ok_or_else(|| {
-                (codes::NUMBER_TOO_LARGE, format!("duration `{text}` is too large"), "use a smaller value".into())
+                (
+                    codes::NUMBER_TOO_LARGE,
+                    format!("duration `{text}` is too large"),
+                    "use a smaller value".into(),
+                )
             });
         }
         if let Some(v) = endpoint(text) {
@@ -195,10 +214,17 @@ fn classify_atom(text: &str) -> Result<Value, AtomError> {
         return Err((
             codes::BAD_DURATION,
             format!("`{text}` is not a number or a duration"),
-            format!("durations are a number and a unit: ms, s, m, h or d (e.g. `{}s`)", &text[..digits]),
+            format!(
+                "durations are a number and a unit: ms, s, m, h or d (e.g. `{}s`)",
+                &text[..digits]
+            ),
         ));
     }
-    if text.contains(':') && text.chars().all(|c| c.is_ascii_hexdigit() || matches!(c, ':' | '.' | '/')) {
+    if text.contains(':')
+        && text
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() || matches!(c, ':' | '.' | '/'))
+    {
         return endpoint(text).ok_or_else(|| bad_address(text));
     }
     if let Ok((_, w)) = all_consuming(word).parse(text) {
@@ -250,13 +276,23 @@ fn duration(input: &str) -> IResult<&str, Option<u64>> {
         tag("h").map(|_| 3_600_000),
         tag("d").map(|_| 86_400_000),
     ));
-    (number, unit).map(|(n, u)| n.and_then(|n| n.checked_mul(u))).parse(input)
+    (number, unit)
+        .map(|(n, u)| n.and_then(|n| n.checked_mul(u)))
+        .parse(input)
 }
 
 fn ipv4(input: &str) -> IResult<&str, IpAddr> {
-    recognize((digit1, char('.'), digit1, char('.'), digit1, char('.'), digit1))
-        .map_opt(|s: &str| s.parse::<Ipv4Addr>().ok().map(IpAddr::V4))
-        .parse(input)
+    recognize((
+        digit1,
+        char('.'),
+        digit1,
+        char('.'),
+        digit1,
+        char('.'),
+        digit1,
+    ))
+    .map_opt(|s: &str| s.parse::<Ipv4Addr>().ok().map(IpAddr::V4))
+    .parse(input)
 }
 
 fn ipv6_text(input: &str) -> IResult<&str, &str> {
@@ -264,11 +300,15 @@ fn ipv6_text(input: &str) -> IResult<&str, &str> {
 }
 
 fn ipv6(input: &str) -> IResult<&str, IpAddr> {
-    ipv6_text.map_opt(|s: &str| s.parse::<Ipv6Addr>().ok().map(IpAddr::V6)).parse(input)
+    ipv6_text
+        .map_opt(|s: &str| s.parse::<Ipv6Addr>().ok().map(IpAddr::V6))
+        .parse(input)
 }
 
 fn small<T: TryFrom<u64>>(input: &str) -> IResult<&str, T> {
-    number.map_opt(|n| n.and_then(|n| T::try_from(n).ok())).parse(input)
+    number
+        .map_opt(|n| n.and_then(|n| T::try_from(n).ok()))
+        .parse(input)
 }
 
 fn protocol(input: &str) -> IResult<&str, Protocol> {
@@ -284,13 +324,20 @@ fn remote_path(input: &str) -> IResult<&str, String> {
 /// `host[/prefix][:port[/proto]]` or `host:/path`, host being IPv4 or `[IPv6]`;
 /// or a bare IPv6 address with an optional prefix.
 fn endpoint(text: &str) -> Option<Value> {
-    let host = alt((ipv4.map(|ip| (ip, false)), delimited(char('['), ipv6, char(']')).map(|ip| (ip, true))));
+    let host = alt((
+        ipv4.map(|ip| (ip, false)),
+        delimited(char('['), ipv6, char(']')).map(|ip| (ip, true)),
+    ));
     let full = (
         host,
         opt(preceded(char('/'), small::<u8>)),
         alt((
             remote_path.map(|p| (None, None, Some(p))),
-            (opt(preceded(char(':'), small::<u16>)), opt(preceded(char('/'), protocol))).map(|(a, b)| (a, b, None)),
+            (
+                opt(preceded(char(':'), small::<u16>)),
+                opt(preceded(char('/'), protocol)),
+            )
+                .map(|(a, b)| (a, b, None)),
         )),
     );
     let parsed: IResult<&str, _> = all_consuming(full).parse(text);
@@ -302,14 +349,27 @@ fn endpoint(text: &str) -> Option<Value> {
         if prefix.is_some_and(|p| p > max) {
             return None;
         }
-        return Some(Value::Addr(Endpoint { ip, prefix, port, proto, path }));
+        return Some(Value::Addr(Endpoint {
+            ip,
+            prefix,
+            port,
+            proto,
+            path,
+        }));
     }
-    let bare: IResult<&str, _> = all_consuming((ipv6, opt(preceded(char('/'), small::<u8>)))).parse(text);
+    let bare: IResult<&str, _> =
+        all_consuming((ipv6, opt(preceded(char('/'), small::<u8>)))).parse(text);
     let (_, (ip, prefix)) = bare.ok()?;
     if prefix.is_some_and(|p| p > 128) {
         return None;
     }
-    Some(Value::Addr(Endpoint { ip, prefix, port: None, proto: None, path: None }))
+    Some(Value::Addr(Endpoint {
+        ip,
+        prefix,
+        port: None,
+        proto: None,
+        path: None,
+    }))
 }
 
 #[cfg(test)]
@@ -350,7 +410,10 @@ mod tests {
         assert_eq!(e.port, Some(80));
         assert_eq!(e.proto, Some(Protocol::Tcp));
         assert_eq!(addr("192.0.2.2/24").prefix, Some(24));
-        assert_eq!(addr("192.0.2.50:/export/www").path.as_deref(), Some("/export/www"));
+        assert_eq!(
+            addr("192.0.2.50:/export/www").path.as_deref(),
+            Some("/export/www")
+        );
         assert_eq!(one("192.0.2.300"), Value::Invalid);
         assert_eq!(one("192.0.2.1/33"), Value::Invalid);
         assert_eq!(one("192.0.2.1/tcp"), Value::Invalid);
@@ -369,8 +432,14 @@ mod tests {
     fn strings_words_paths_comments() {
         assert_eq!(one(r#""a \"b\" \\ c""#), Value::Str(r#"a "b" \ c"#.into()));
         assert_eq!(one("sh-fallback"), Value::Word("sh-fallback".into()));
-        assert_eq!(one("net.ipv4.ip_forward"), Value::Word("net.ipv4.ip_forward".into()));
-        assert_eq!(one("//192.0.2.60/share"), Value::Path("//192.0.2.60/share".into()));
+        assert_eq!(
+            one("net.ipv4.ip_forward"),
+            Value::Word("net.ipv4.ip_forward".into())
+        );
+        assert_eq!(
+            one("//192.0.2.60/share"),
+            Value::Path("//192.0.2.60/share".into())
+        );
         let mut errors = Vec::new();
         let t = lex("a # hi\n", &mut errors);
         assert_eq!(t[1].kind, TokenKind::Comment("# hi".into()));
@@ -383,6 +452,9 @@ mod tests {
         let t = lex("check http \"/x\nreal", &mut errors);
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].code, codes::UNTERMINATED_STRING);
-        assert_eq!(t.last().unwrap().kind, TokenKind::Atom(Value::Word("real".into())));
+        assert_eq!(
+            t.last().unwrap().kind,
+            TokenKind::Atom(Value::Word("real".into()))
+        );
     }
 }

@@ -44,24 +44,39 @@ pub fn parse(source: &str) -> Parse {
     let cst = parser::parse_tokens(&tokens, source.len(), &mut diagnostics);
     let ast = lower::lower(&cst, &mut diagnostics);
     diagnostics.sort_by_key(|d| (d.span.start, d.span.len));
-    Parse { cst, ast, diagnostics }
+    Parse {
+        cst,
+        ast,
+        diagnostics,
+    }
 }
 
 /// Formats `source`; refuses (returning the errors) when it does not parse cleanly.
 pub fn format(source: &str) -> Result<String, Vec<Diagnostic>> {
     let parsed = parse(source);
     if parsed.has_errors() {
-        return Err(parsed.diagnostics.into_iter().filter(Diagnostic::is_error).collect());
+        return Err(parsed
+            .diagnostics
+            .into_iter()
+            .filter(Diagnostic::is_error)
+            .collect());
     }
     Ok(format::print(&parsed.cst, source))
 }
 
 /// Decodes file bytes as UTF-8, or explains where they stop being UTF-8.
-pub fn decode(bytes: &[u8]) -> Result<&str, Diagnostic> {
+pub fn decode(bytes: &[u8]) -> Result<&str, Box<Diagnostic>> {
     std::str::from_utf8(bytes).map_err(|e| {
         let at = e.valid_up_to();
-        Diagnostic::error(codes::NOT_UTF8, Span::new(at, at + e.error_len().unwrap_or(1)), "the file is not UTF-8 text")
-            .with_label(format!("invalid byte at offset {at}"))
-            .with_help(".lvs files are UTF-8; convert the file (e.g. with iconv) or remove the stray bytes")
+        let d = Diagnostic::error(
+            codes::NOT_UTF8,
+            Span::new(at, at + e.error_len().unwrap_or(1)),
+            "the file is not UTF-8 text",
+        )
+        .with_label(format!("invalid byte at offset {at}"))
+        .with_help(
+            ".lvs files are UTF-8; convert the file (e.g. with iconv) or remove the stray bytes",
+        );
+        Box::new(d)
     })
 }

@@ -8,7 +8,9 @@ use crate::span::{Span, Spanned};
 use crate::value::{Endpoint, Value};
 
 /// Top-level directives.
-pub const TOP_LEVEL: &[&str] = &["cluster", "defaults", "balancer", "pool", "service", "storage"];
+pub const TOP_LEVEL: &[&str] = &[
+    "cluster", "defaults", "balancer", "pool", "service", "storage",
+];
 /// Directives of `defaults { }`.
 pub const DEFAULTS: &[&str] = &["scheduler", "forward", "persistence", "check", "weight"];
 /// Directives of `balancer { }`.
@@ -19,13 +21,35 @@ pub const VRRP: &[&str] = &["advert", "auth", "interface", "nopreempt"];
 pub const DIRECTOR: &[&str] = &["address", "priority", "state"];
 /// Directives of `service NAME { }`.
 pub const SERVICE: &[&str] = &[
-    "vip", "fwmark", "family", "forward", "scheduler", "persistence", "check", "sorry", "quorum", "pool", "route",
-    "mtu", "ops", "table-size",
+    "vip",
+    "fwmark",
+    "family",
+    "forward",
+    "scheduler",
+    "persistence",
+    "check",
+    "sorry",
+    "quorum",
+    "pool",
+    "route",
+    "mtu",
+    "ops",
+    "table-size",
 ];
 /// Directives of `pool NAME { }`.
 pub const POOL: &[&str] = &["port", "weight", "check", "real"];
 /// File system kinds that open a `storage NAME { }` block.
-pub const STORAGE_KINDS: &[&str] = &["nfs", "cifs", "gfs2", "ocfs2", "gpfs", "cephfs", "glusterfs", "coda", "database"];
+pub const STORAGE_KINDS: &[&str] = &[
+    "nfs",
+    "cifs",
+    "gfs2",
+    "ocfs2",
+    "gpfs",
+    "cephfs",
+    "glusterfs",
+    "coda",
+    "database",
+];
 /// Other directives of `storage NAME { }`.
 pub const STORAGE: &[&str] = &["server", "export-options", "mount"];
 /// Forwarding methods.
@@ -67,6 +91,21 @@ pub fn lower(file: &cst::File, errors: &mut Vec<Diagnostic>) -> SourceFile {
     out
 }
 
+/// The file-system line of a storage block: kind, source, version, credentials.
+type FsSource = (
+    Spanned<String>,
+    Spanned<Value>,
+    Option<Spanned<String>>,
+    Option<Spanned<String>>,
+);
+
+/// `what` without its article: "a port" → "port".
+fn bare(what: &str) -> &str {
+    what.strip_prefix("a ")
+        .or_else(|| what.strip_prefix("an "))
+        .unwrap_or(what)
+}
+
 struct Lower<'e> {
     errors: &'e mut Vec<Diagnostic>,
 }
@@ -94,12 +133,19 @@ impl<'a> Args<'a> {
 
     /// The span of the last token consumed (or the keyword): where "missing X" points.
     fn last_span(&self) -> Span {
-        if self.i == 0 { self.d.name.span } else { self.d.args[self.i - 1].span }
+        if self.i == 0 {
+            self.d.name.span
+        } else {
+            self.d.args[self.i - 1].span
+        }
     }
 
     fn peek_word(&self) -> Option<&'a str> {
         match self.peek() {
-            Some(Spanned { value: Value::Word(w), .. }) => Some(w),
+            Some(Spanned {
+                value: Value::Word(w),
+                ..
+            }) => Some(w),
             _ => None,
         }
     }
@@ -124,8 +170,12 @@ impl Lower<'_> {
                 out.push(d);
                 continue;
             }
-            let mut diag = Diagnostic::error(codes::UNKNOWN_KEYWORD, d.name.span, format!("unknown keyword `{name}` {place}"))
-                .with_label("not known here");
+            let mut diag = Diagnostic::error(
+                codes::UNKNOWN_KEYWORD,
+                d.name.span,
+                format!("unknown keyword `{name}` {place}"),
+            )
+            .with_label("not known here");
             diag = match did_you_mean(name, allowed.iter().copied()) {
                 Some(s) => diag.with_help(format!("did you mean `{s}`?")),
                 None => diag.with_help(format!("expected one of: {}", allowed.join(", "))),
@@ -138,9 +188,15 @@ impl Lower<'_> {
     fn missing(&mut self, a: &Args<'_>, what: &str) {
         let kw = &a.d.name.value;
         self.push(
-            Diagnostic::error(codes::MISSING_ARGUMENT, a.last_span(), format!("`{kw}` needs {what}"))
-                .with_label(format!("expected {what} after this"))
-                .with_help(format!("write {what} here; see docs/language.md for `{kw}`")),
+            Diagnostic::error(
+                codes::MISSING_ARGUMENT,
+                a.last_span(),
+                format!("`{kw}` needs {what}"),
+            )
+            .with_label(format!("expected {what} after this"))
+            .with_help(format!(
+                "write {what} here; see docs/language.md for `{kw}`"
+            )),
         );
     }
 
@@ -149,14 +205,25 @@ impl Lower<'_> {
             return; // the lexer already said why
         }
         self.push(
-            Diagnostic::error(codes::WRONG_ARGUMENT, v.span, format!("`{kw}` expects {what}, found {}", v.value.describe()))
-                .with_label(format!("expected {what}"))
-                .with_help(format!("write {what} here; see docs/language.md for `{kw}`")),
+            Diagnostic::error(
+                codes::WRONG_ARGUMENT,
+                v.span,
+                format!("`{kw}` expects {what}, found {}", v.value.describe()),
+            )
+            .with_label(format!("expected {what}"))
+            .with_help(format!(
+                "write {what} here; see docs/language.md for `{kw}`"
+            )),
         );
     }
 
     /// Takes the next argument with `pick`, reporting a missing or wrong one.
-    fn take<T>(&mut self, a: &mut Args<'_>, what: &str, pick: impl Fn(&Value) -> Option<T>) -> Option<Spanned<T>> {
+    fn take<T>(
+        &mut self,
+        a: &mut Args<'_>,
+        what: &str,
+        pick: impl Fn(&Value) -> Option<T>,
+    ) -> Option<Spanned<T>> {
         let Some(v) = a.peek() else {
             self.missing(a, what);
             return None;
@@ -182,7 +249,12 @@ impl Lower<'_> {
         })
     }
 
-    fn one_of(&mut self, a: &mut Args<'_>, what: &str, allowed: &[&str]) -> Option<Spanned<String>> {
+    fn one_of(
+        &mut self,
+        a: &mut Args<'_>,
+        what: &str,
+        allowed: &[&str],
+    ) -> Option<Spanned<String>> {
         let w = self.word(a, what)?;
         if allowed.contains(&w.value.as_str()) {
             return Some(w);
@@ -192,9 +264,13 @@ impl Lower<'_> {
             None => format!("expected one of: {}", allowed.join(", ")),
         };
         self.push(
-            Diagnostic::error(codes::WRONG_ARGUMENT, w.span, format!("`{}` is not {what}", w.value))
-                .with_label(format!("expected {what}"))
-                .with_help(help),
+            Diagnostic::error(
+                codes::WRONG_ARGUMENT,
+                w.span,
+                format!("`{}` is not {what}", w.value),
+            )
+            .with_label(format!("expected {what}"))
+            .with_help(help),
         );
         None
     }
@@ -211,9 +287,13 @@ impl Lower<'_> {
         let n = self.number(a, what)?;
         if n.value > max {
             self.push(
-                Diagnostic::error(codes::OUT_OF_RANGE, n.span, format!("{what} {} is out of range", n.value))
-                    .with_label(format!("must be at most {max}"))
-                    .with_help(format!("{what} goes from 0 to {max}")),
+                Diagnostic::error(
+                    codes::OUT_OF_RANGE,
+                    n.span,
+                    format!("{} {} is out of range", bare(what), n.value),
+                )
+                .with_label(format!("must be at most {max}"))
+                .with_help(format!("{} goes from 0 to {max}", bare(what))),
             );
             return None;
         }
@@ -221,6 +301,26 @@ impl Lower<'_> {
     }
 
     fn duration(&mut self, a: &mut Args<'_>, what: &str) -> Option<Spanned<u64>> {
+        if let Some(Spanned {
+            value: Value::Number(n),
+            span,
+        }) = a.peek()
+        {
+            let kw = &a.d.name.value;
+            self.push(
+                Diagnostic::error(
+                    codes::WRONG_ARGUMENT,
+                    *span,
+                    format!("`{kw}` expects {what} with a unit, found a bare number"),
+                )
+                .with_label("no unit")
+                .with_help(format!(
+                    "durations take a unit: ms, s, m, h or d (e.g. `{n}s`)"
+                )),
+            );
+            a.next();
+            return None;
+        }
         self.take(a, what, |v| match v {
             Value::Duration(n) => Some(*n),
             _ => None,
@@ -254,15 +354,26 @@ impl Lower<'_> {
         if let Some(v) = a.peek() {
             let kw = &a.d.name.value;
             self.push(
-                Diagnostic::error(codes::UNEXPECTED_ARGUMENT, v.span, format!("unexpected argument to `{kw}`"))
-                    .with_label("not expected here")
-                    .with_help(format!("remove it, or put it on a line of its own; see docs/language.md for `{kw}`")),
+                Diagnostic::error(
+                    codes::UNEXPECTED_ARGUMENT,
+                    v.span,
+                    format!("unexpected argument to `{kw}`"),
+                )
+                .with_label("not expected here")
+                .with_help(format!(
+                    "remove it, or put it on a line of its own; see docs/language.md for `{kw}`"
+                )),
             );
         }
     }
 
     /// Parses `keyword value` options after the positional arguments.
-    fn options(&mut self, a: &mut Args<'_>, allowed: &[&str], mut f: impl FnMut(&mut Self, &str, &mut Args<'_>, Span)) {
+    fn options(
+        &mut self,
+        a: &mut Args<'_>,
+        allowed: &[&str],
+        mut f: impl FnMut(&mut Self, &str, &mut Args<'_>, Span),
+    ) {
         while let Some(v) = a.peek() {
             let kw = a.d.name.value.clone();
             match &v.value {
@@ -277,9 +388,13 @@ impl Lower<'_> {
                         None => format!("`{kw}` takes: {}", allowed.join(", ")),
                     };
                     self.push(
-                        Diagnostic::error(codes::UNKNOWN_KEYWORD, v.span, format!("unknown option `{w}` for `{kw}`"))
-                            .with_label("unknown option")
-                            .with_help(help),
+                        Diagnostic::error(
+                            codes::UNKNOWN_KEYWORD,
+                            v.span,
+                            format!("unknown option `{w}` for `{kw}`"),
+                        )
+                        .with_label("unknown option")
+                        .with_help(help),
                     );
                     return;
                 }
@@ -295,9 +410,13 @@ impl Lower<'_> {
         if let Some(b) = &d.block {
             let kw = &d.name.value;
             self.push(
-                Diagnostic::error(codes::UNEXPECTED_BLOCK, b.open, format!("`{kw}` takes no block"))
-                    .with_label("unexpected `{`")
-                    .with_help(format!("write `{kw}` on one line without braces")),
+                Diagnostic::error(
+                    codes::UNEXPECTED_BLOCK,
+                    b.open,
+                    format!("`{kw}` takes no block"),
+                )
+                .with_label("unexpected `{`")
+                .with_help(format!("write `{kw}` on one line without braces")),
             );
         }
     }
@@ -306,36 +425,60 @@ impl Lower<'_> {
         if d.block.is_none() {
             let kw = &d.name.value;
             self.push(
-                Diagnostic::error(codes::MISSING_BLOCK, d.span, format!("`{kw}` needs a block"))
-                    .with_label("expected `{` after this")
-                    .with_help(format!("write it as `{example}`")),
+                Diagnostic::error(
+                    codes::MISSING_BLOCK,
+                    d.span,
+                    format!("`{kw}` needs a block"),
+                )
+                .with_label("expected `{` after this")
+                .with_help(format!("write it as `{example}`")),
             );
         }
         d.block.as_ref()
     }
 
     /// Stores `value` in a slot that may be set once; reports a second setting.
-    fn once<T>(&mut self, slot: &mut Option<T>, d: &Directive, value: T, span_of: impl Fn(&T) -> Span) {
+    fn once<T>(
+        &mut self,
+        slot: &mut Option<T>,
+        d: &Directive,
+        value: T,
+        span_of: impl Fn(&T) -> Span,
+    ) {
         if let Some(first) = slot {
             let kw = &d.name.value;
             self.push(
-                Diagnostic::error(codes::DUPLICATE_DIRECTIVE, d.name.span, format!("`{kw}` is given twice"))
-                    .with_label("second setting")
-                    .with_related(span_of(first), "first setting")
-                    .with_help(format!("keep one `{kw}`")),
+                Diagnostic::error(
+                    codes::DUPLICATE_DIRECTIVE,
+                    d.name.span,
+                    format!("`{kw}` is given twice"),
+                )
+                .with_label("second setting")
+                .with_related(span_of(first), "first setting")
+                .with_help(format!("keep one `{kw}`")),
             );
         } else {
             *slot = Some(value);
         }
     }
 
-    fn single_span<T>(&mut self, slot: &mut Option<Spanned<T>>, d: &Directive, value: Option<Spanned<T>>) {
+    fn single_span<T>(
+        &mut self,
+        slot: &mut Option<Spanned<T>>,
+        d: &Directive,
+        value: Option<Spanned<T>>,
+    ) {
         if let Some(v) = value {
             self.once(slot, d, v, |x| x.span);
         }
     }
 
-    fn name_and_block<'d>(&mut self, d: &'d Directive, what: &str, example: &str) -> Option<(Spanned<String>, &'d cst::Block)> {
+    fn name_and_block<'d>(
+        &mut self,
+        d: &'d Directive,
+        what: &str,
+        example: &str,
+    ) -> Option<(Spanned<String>, &'d cst::Block)> {
         let mut a = Args::new(d);
         let name = self.word(&mut a, what);
         self.finish(&a);
@@ -344,10 +487,15 @@ impl Lower<'_> {
     }
 
     fn defaults(&mut self, d: &Directive) -> Defaults {
-        let mut out = Defaults { span: d.span, ..Defaults::default() };
+        let mut out = Defaults {
+            span: d.span,
+            ..Defaults::default()
+        };
         let a = Args::new(d);
         self.finish(&a);
-        let Some(block) = self.need_block(d, "defaults { scheduler wlc }") else { return out };
+        let Some(block) = self.need_block(d, "defaults { scheduler wlc }") else {
+            return out;
+        };
         for c in self.known(block.directives(), DEFAULTS, "in `defaults`") {
             match c.name.value.as_str() {
                 "scheduler" => {
@@ -396,9 +544,15 @@ impl Lower<'_> {
     }
 
     fn balancer(&mut self, d: &Directive) -> Balancer {
-        let mut out = Balancer { span: d.span, ..Balancer::default() };
+        let mut out = Balancer {
+            span: d.span,
+            ..Balancer::default()
+        };
         self.finish(&Args::new(d));
-        let Some(block) = self.need_block(d, "balancer { director lb1 192.0.2.2/24 on eth0 }") else { return out };
+        let Some(block) = self.need_block(d, "balancer { director lb1 192.0.2.2/24 on eth0 }")
+        else {
+            return out;
+        };
         for c in self.known(block.directives(), BALANCER, "in `balancer`") {
             match c.name.value.as_str() {
                 "vrrp" => out.vrrp.extend(self.vrrp(c)),
@@ -411,11 +565,19 @@ impl Lower<'_> {
                 }
                 "sync" => {
                     let mut a = Args::new(c);
-                    let Some(interface) = self.word(&mut a, "an interface name") else { continue };
+                    let Some(interface) = self.word(&mut a, "an interface name") else {
+                        continue;
+                    };
                     let mut id = None;
-                    self.options(&mut a, &["id"], |l, _, a, _| id = l.bounded(a, "a sync id", 255));
+                    self.options(&mut a, &["id"], |l, _, a, _| {
+                        id = l.bounded(a, "a sync id", 255)
+                    });
                     self.no_block(c);
-                    let v = Sync { interface, id, span: c.span };
+                    let v = Sync {
+                        interface,
+                        id,
+                        span: c.span,
+                    };
                     self.once(&mut out.sync, c, v, |x| x.span);
                 }
                 "sysctl" => {
@@ -442,7 +604,14 @@ impl Lower<'_> {
         let mut a = Args::new(d);
         let router_id = self.number(&mut a, "a virtual router id");
         self.finish(&a);
-        let mut out = Vrrp { router_id: router_id?, advert: None, auth: None, interface: None, nopreempt: None, span: d.span };
+        let mut out = Vrrp {
+            router_id: router_id?,
+            advert: None,
+            auth: None,
+            interface: None,
+            nopreempt: None,
+            span: d.span,
+        };
         for c in self.known(d.children(), VRRP, "in `vrrp`") {
             match c.name.value.as_str() {
                 "advert" => {
@@ -502,7 +671,11 @@ impl Lower<'_> {
             }
         };
         self.finish(&a);
-        Some(Auth { kind, secret, span: d.span })
+        Some(Auth {
+            kind,
+            secret,
+            span: d.span,
+        })
     }
 
     /// `ADDR/PREFIX [on IF]`.
@@ -514,14 +687,30 @@ impl Lower<'_> {
             interface = self.word(a, "an interface name");
         }
         let end = a.last_span();
-        Some(InterfaceAddress { span: addr.span.join(end), addr, interface })
+        Some(InterfaceAddress {
+            span: addr.span.join(end),
+            addr,
+            interface,
+        })
     }
 
     fn director(&mut self, d: &Directive) -> Option<Director> {
         let mut a = Args::new(d);
         let name = self.word(&mut a, "a director name")?;
-        let mut out = Director { name, addresses: Vec::new(), priority: None, state: None, span: d.span };
-        if matches!(a.peek(), Some(Spanned { value: Value::Addr(_), .. })) {
+        let mut out = Director {
+            name,
+            addresses: Vec::new(),
+            priority: None,
+            state: None,
+            span: d.span,
+        };
+        if matches!(
+            a.peek(),
+            Some(Spanned {
+                value: Value::Addr(_),
+                ..
+            })
+        ) {
             out.addresses.extend(self.interface_address(&mut a));
         }
         self.director_options(&mut a, d, &mut out);
@@ -545,7 +734,9 @@ impl Lower<'_> {
     }
 
     fn director_options(&mut self, a: &mut Args<'_>, d: &Directive, out: &mut Director) {
-        self.options(a, &["priority", "state"], |l, w, a, _| l.director_option(w, a, d, out));
+        self.options(a, &["priority", "state"], |l, w, a, _| {
+            l.director_option(w, a, d, out)
+        });
     }
 
     fn director_option(&mut self, word: &str, a: &mut Args<'_>, d: &Directive, out: &mut Director) {
@@ -564,7 +755,9 @@ impl Lower<'_> {
     fn scheduler(&mut self, d: &Directive) -> Scheduler {
         let mut a = Args::new(d);
         self.no_block(d);
-        let name = self.word(&mut a, "a scheduler name").unwrap_or_else(|| Spanned::new(String::new(), d.name.span));
+        let name = self
+            .word(&mut a, "a scheduler name")
+            .unwrap_or_else(|| Spanned::new(String::new(), d.name.span));
         let mut flags = Vec::new();
         while let Some(v) = a.peek() {
             match &v.value {
@@ -573,14 +766,24 @@ impl Lower<'_> {
             }
             a.next();
         }
-        Scheduler { name, flags, span: d.span }
+        Scheduler {
+            name,
+            flags,
+            span: d.span,
+        }
     }
 
     fn forward(&mut self, d: &Directive) -> Option<Forward> {
         let mut a = Args::new(d);
         self.no_block(d);
         let method = self.one_of(&mut a, "a forwarding method", FORWARD_METHODS)?;
-        let mut out = Forward { method, tunnel: None, port: None, csum: None, span: d.span };
+        let mut out = Forward {
+            method,
+            tunnel: None,
+            port: None,
+            csum: None,
+            span: d.span,
+        };
         if let Some(w) = a.peek_word().filter(|w| TUNNEL_TYPES.contains(w)) {
             let v = a.next().expect("peeked");
             out.tunnel = Some(Spanned::new(w.to_string(), v.span));
@@ -603,7 +806,11 @@ impl Lower<'_> {
                 _ => None,
             })
         });
-        Some(Persistence { timeout: timeout?, netmask, span: d.span })
+        Some(Persistence {
+            timeout: timeout?,
+            netmask,
+            span: d.span,
+        })
     }
 
     fn check(&mut self, d: &Directive) -> Option<Check> {
@@ -615,7 +822,16 @@ impl Lower<'_> {
             "misc" => self.string(&mut a, "a quoted command"),
             _ => None,
         };
-        let mut out = Check { kind, target, expect: None, port: None, every: None, timeout: None, retry: None, span: d.span };
+        let mut out = Check {
+            kind,
+            target,
+            expect: None,
+            port: None,
+            every: None,
+            timeout: None,
+            retry: None,
+            span: d.span,
+        };
         let allowed: &[&str] = match out.kind.value.as_str() {
             "http" | "https" => &["expect", "port", "every", "timeout", "retry"],
             "tcp" => &["port", "every", "timeout", "retry"],
@@ -633,7 +849,11 @@ impl Lower<'_> {
     }
 
     fn service(&mut self, d: &Directive) -> Option<Service> {
-        let (name, block) = self.name_and_block(d, "a service name", "service www { vip 192.0.2.100:80/tcp }")?;
+        let (name, block) = self.name_and_block(
+            d,
+            "a service name",
+            "service www { vip 192.0.2.100:80/tcp }",
+        )?;
         let mut s = Service {
             name,
             vips: Vec::new(),
@@ -655,7 +875,9 @@ impl Lower<'_> {
         for c in self.known(block.directives(), SERVICE, "in `service`") {
             let mut a = Args::new(c);
             match c.name.value.as_str() {
-                "vip" => s.vips.extend(self.addr(&mut a, "an address like 192.0.2.100:80/tcp")),
+                "vip" => s
+                    .vips
+                    .extend(self.addr(&mut a, "an address like 192.0.2.100:80/tcp")),
                 "fwmark" => {
                     let v = self.number(&mut a, "a firewall mark");
                     self.single_span(&mut s.fwmark, c, v);
@@ -694,9 +916,15 @@ impl Lower<'_> {
                 "quorum" => {
                     let value = self.number(&mut a, "a quorum weight");
                     let mut hysteresis = None;
-                    self.options(&mut a, &["hysteresis"], |l, _, a, _| hysteresis = l.number(a, "a hysteresis"));
+                    self.options(&mut a, &["hysteresis"], |l, _, a, _| {
+                        hysteresis = l.number(a, "a hysteresis")
+                    });
                     if let Some(value) = value {
-                        let q = Quorum { value, hysteresis, span: c.span };
+                        let q = Quorum {
+                            value,
+                            hysteresis,
+                            span: c.span,
+                        };
                         self.once(&mut s.quorum, c, q, |x| x.span);
                     }
                 }
@@ -707,8 +935,14 @@ impl Lower<'_> {
                 "route" => {
                     if let Some(pattern) = self.string(&mut a, "a quoted request pattern") {
                         let mut pool = None;
-                        self.options(&mut a, &["pool"], |l, _, a, _| pool = l.word(a, "a pool name"));
-                        s.routes.push(Route { pattern, pool, span: c.span });
+                        self.options(&mut a, &["pool"], |l, _, a, _| {
+                            pool = l.word(a, "a pool name")
+                        });
+                        s.routes.push(Route {
+                            pattern,
+                            pool,
+                            span: c.span,
+                        });
                     }
                 }
                 "mtu" => {
@@ -727,9 +961,15 @@ impl Lower<'_> {
         }
         if s.vips.is_empty() && s.fwmark.is_none() {
             self.push(
-                Diagnostic::error(codes::MISSING_DIRECTIVE, s.name.span, format!("service `{}` has no `vip` or `fwmark`", s.name.value))
-                    .with_label("clients cannot reach this service")
-                    .with_help("add `vip 192.0.2.100:80/tcp`, or `fwmark N` for a firewall-mark service"),
+                Diagnostic::error(
+                    codes::MISSING_DIRECTIVE,
+                    s.name.span,
+                    format!("service `{}` has no `vip` or `fwmark`", s.name.value),
+                )
+                .with_label("clients cannot reach this service")
+                .with_help(
+                    "add `vip 192.0.2.100:80/tcp`, or `fwmark N` for a firewall-mark service",
+                ),
             );
         }
         if s.vips.len() > 1 && s.fwmark.is_none() {
@@ -744,8 +984,16 @@ impl Lower<'_> {
     }
 
     fn pool(&mut self, d: &Directive) -> Option<Pool> {
-        let (name, block) = self.name_and_block(d, "a pool name", "pool web { real rs1 192.0.2.21 }")?;
-        let mut p = Pool { name, port: None, weight: None, check: None, reals: Vec::new(), span: d.span };
+        let (name, block) =
+            self.name_and_block(d, "a pool name", "pool web { real rs1 192.0.2.21 }")?;
+        let mut p = Pool {
+            name,
+            port: None,
+            weight: None,
+            check: None,
+            reals: Vec::new(),
+            span: d.span,
+        };
         for c in self.known(block.directives(), POOL, "in `pool`") {
             match c.name.value.as_str() {
                 "port" => {
@@ -777,22 +1025,39 @@ impl Lower<'_> {
         let name = self.word(&mut a, "a real server name");
         let addr = self.addr(&mut a, "an address like 192.0.2.21 or 10.0.0.21:8080");
         let (name, addr) = (name?, addr?);
-        let mut r = Real { name, addr, weight: None, upper: None, lower: None, via: None, drain: None, span: d.span };
-        self.options(&mut a, &["weight", "upper", "lower", "via", "drain"], |l, w, a, span| match w {
-            "weight" => r.weight = l.number(a, "a weight"),
-            "upper" => r.upper = l.number(a, "an upper connection threshold"),
-            "lower" => r.lower = l.number(a, "a lower connection threshold"),
-            "via" => r.via = l.addr(a, "a gateway address"),
-            _ => r.drain = Some(span),
-        });
+        let mut r = Real {
+            name,
+            addr,
+            weight: None,
+            upper: None,
+            lower: None,
+            via: None,
+            drain: None,
+            span: d.span,
+        };
+        self.options(
+            &mut a,
+            &["weight", "upper", "lower", "via", "drain"],
+            |l, w, a, span| match w {
+                "weight" => r.weight = l.number(a, "a weight"),
+                "upper" => r.upper = l.number(a, "an upper connection threshold"),
+                "lower" => r.lower = l.number(a, "a lower connection threshold"),
+                "via" => r.via = l.addr(a, "a gateway address"),
+                _ => r.drain = Some(span),
+            },
+        );
         Some(r)
     }
 
     fn storage(&mut self, d: &Directive) -> Option<Storage> {
-        let (name, block) = self.name_and_block(d, "a storage name", "storage data { nfs 192.0.2.50:/export }")?;
+        let (name, block) = self.name_and_block(
+            d,
+            "a storage name",
+            "storage data { nfs 192.0.2.50:/export }",
+        )?;
         let mut allowed: Vec<&str> = STORAGE_KINDS.to_vec();
         allowed.extend_from_slice(STORAGE);
-        let mut kind: Option<(Spanned<String>, Spanned<Value>, Option<Spanned<String>>, Option<Spanned<String>>)> = None;
+        let mut kind: Option<FsSource> = None;
         let mut server = None;
         let mut export_options = None;
         let mut mounts = Vec::new();
@@ -830,17 +1095,28 @@ impl Lower<'_> {
                         }
                     };
                     let mut options = None;
-                    self.options(&mut a, &["options"], |l, _, a, _| options = l.string(a, "quoted mount options"));
+                    self.options(&mut a, &["options"], |l, _, a, _| {
+                        options = l.string(a, "quoted mount options")
+                    });
                     if let (Some(path), Some(pool)) = (path, pool) {
-                        mounts.push(Mount { path, pool, options, span: c.span });
+                        mounts.push(Mount {
+                            path,
+                            pool,
+                            options,
+                            span: c.span,
+                        });
                     }
                     continue;
                 }
                 _ => {
-                    let source = self.take(&mut a, "what is shared (ADDR:/path, //server/share or a device)", |v| match v {
-                        Value::Invalid => None,
-                        v => Some(v.clone()),
-                    });
+                    let source = self.take(
+                        &mut a,
+                        "what is shared (ADDR:/path, //server/share or a device)",
+                        |v| match v {
+                            Value::Invalid => None,
+                            v => Some(v.clone()),
+                        },
+                    );
                     let mut version = None;
                     let mut credentials = None;
                     self.options(&mut a, &["version", "credentials"], |l, w, a, _| match w {
@@ -870,12 +1146,26 @@ impl Lower<'_> {
         }
         let Some((kind, source, version, credentials)) = kind else {
             self.push(
-                Diagnostic::error(codes::MISSING_DIRECTIVE, name.span, format!("storage `{}` does not say what it shares", name.value))
-                    .with_label("no file system given")
-                    .with_help(format!("add one of: {}", STORAGE_KINDS.join(", "))),
+                Diagnostic::error(
+                    codes::MISSING_DIRECTIVE,
+                    name.span,
+                    format!("storage `{}` does not say what it shares", name.value),
+                )
+                .with_label("no file system given")
+                .with_help(format!("add one of: {}", STORAGE_KINDS.join(", "))),
             );
             return None;
         };
-        Some(Storage { name, kind, source, version, credentials, server, export_options, mounts, span: d.span })
+        Some(Storage {
+            name,
+            kind,
+            source,
+            version,
+            credentials,
+            server,
+            export_options,
+            mounts,
+            span: d.span,
+        })
     }
 }

@@ -12,7 +12,12 @@ pub const MAX_DEPTH: usize = 16;
 
 /// Parses tokens into a [`File`]; errors go to `errors`, the tree is always returned.
 pub fn parse_tokens(tokens: &[Token], source_len: usize, errors: &mut Vec<Diagnostic>) -> File {
-    let mut p = Parser { tokens, pos: 0, errors, eof: Span::new(source_len, source_len) };
+    let mut p = Parser {
+        tokens,
+        pos: 0,
+        errors,
+        eof: Span::new(source_len, source_len),
+    };
     let items = p.items(0);
     File { items }
 }
@@ -67,7 +72,10 @@ impl Parser<'_, '_> {
                 }
                 TokenKind::Atom(Value::Word(_)) => {
                     let d = self.directive(depth);
-                    items.push(Item { kind: ItemKind::Directive(d), blank_before: newlines >= 2 && !items.is_empty() });
+                    items.push(Item {
+                        kind: ItemKind::Directive(d),
+                        blank_before: newlines >= 2 && !items.is_empty(),
+                    });
                     newlines = 0;
                 }
                 TokenKind::LBrace | TokenKind::Atom(_) => {
@@ -124,40 +132,68 @@ impl Parser<'_, '_> {
 
     fn directive(&mut self, depth: usize) -> Directive {
         let tok = self.bump().expect("caller peeked a word").clone();
-        let TokenKind::Atom(Value::Word(name)) = tok.kind else { unreachable!("caller checked") };
+        let TokenKind::Atom(Value::Word(name)) = tok.kind else {
+            unreachable!("caller checked")
+        };
         let mut args = Vec::new();
         let mut end = tok.span;
-        while let Some(Token { kind: TokenKind::Atom(v), span }) = self.peek() {
+        while let Some(Token {
+            kind: TokenKind::Atom(v),
+            span,
+        }) = self.peek()
+        {
             args.push(Spanned::new(v.clone(), *span));
             end = *span;
             self.pos += 1;
         }
         let mut block = None;
-        if let Some(Token { kind: TokenKind::LBrace, span }) = self.peek() {
+        if let Some(Token {
+            kind: TokenKind::LBrace,
+            span,
+        }) = self.peek()
+        {
             let open = *span;
             if depth + 1 > MAX_DEPTH {
                 self.errors.push(
-                    Diagnostic::error(codes::TOO_DEEP, open, format!("blocks nest deeper than {MAX_DEPTH} levels"))
-                        .with_label("this block is too deep")
-                        .with_help("an .lvs file needs at most three levels: remove the extra braces"),
+                    Diagnostic::error(
+                        codes::TOO_DEEP,
+                        open,
+                        format!("blocks nest deeper than {MAX_DEPTH} levels"),
+                    )
+                    .with_label("this block is too deep")
+                    .with_help("an .lvs file needs at most three levels: remove the extra braces"),
                 );
                 self.skip_balanced();
-                end = self.tokens.get(self.pos.saturating_sub(1)).map_or(open, |t| t.span);
-                block = Some(Block { items: Vec::new(), open, close: end });
+                end = self
+                    .tokens
+                    .get(self.pos.saturating_sub(1))
+                    .map_or(open, |t| t.span);
+                block = Some(Block {
+                    items: Vec::new(),
+                    open,
+                    close: end,
+                });
             } else {
                 self.pos += 1;
                 let items = self.items(depth + 1);
                 let close = match self.peek() {
-                    Some(Token { kind: TokenKind::RBrace, span }) => {
+                    Some(Token {
+                        kind: TokenKind::RBrace,
+                        span,
+                    }) => {
                         let s = *span;
                         self.pos += 1;
                         s
                     }
                     _ => {
                         self.errors.push(
-                            Diagnostic::error(codes::UNCLOSED_BLOCK, open, format!("the block of `{name}` is never closed"))
-                                .with_label("this `{` has no matching `}`")
-                                .with_help("add `}` after the last directive of the block"),
+                            Diagnostic::error(
+                                codes::UNCLOSED_BLOCK,
+                                open,
+                                format!("the block of `{name}` is never closed"),
+                            )
+                            .with_label("this `{` has no matching `}`")
+                            .with_help("add `}` after the last directive of the block"),
                         );
                         self.eof
                     }
@@ -167,13 +203,22 @@ impl Parser<'_, '_> {
             }
         }
         let trailing_comment = match self.peek() {
-            Some(Token { kind: TokenKind::Comment(text), span }) => {
+            Some(Token {
+                kind: TokenKind::Comment(text),
+                span,
+            }) => {
                 let c = Spanned::new(text.clone(), *span);
                 self.pos += 1;
                 Some(c)
             }
             _ => None,
         };
-        Directive { name: Spanned::new(name, tok.span), args, block, trailing_comment, span: tok.span.join(end) }
+        Directive {
+            name: Spanned::new(name, tok.span),
+            args,
+            block,
+            trailing_comment,
+            span: tok.span.join(end),
+        }
     }
 }

@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 /// A byte range `[start, start + len)` in one source file.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 pub struct Span {
     /// Byte offset of the first byte.
     pub start: usize,
@@ -14,7 +16,10 @@ pub struct Span {
 impl Span {
     /// A span from `start` to `end` (exclusive).
     pub fn new(start: usize, end: usize) -> Self {
-        Span { start, len: end.saturating_sub(start) }
+        Span {
+            start,
+            len: end.saturating_sub(start),
+        }
     }
 
     /// The offset one past the last byte.
@@ -78,7 +83,9 @@ impl LineIndex {
 
     /// The byte offset of a 0-based line and 0-based UTF-16 column (as editors count).
     pub fn offset_utf16(&self, text: &str, line: usize, col16: usize) -> usize {
-        let Some(&start) = self.line_starts.get(line) else { return text.len() };
+        let Some(&start) = self.line_starts.get(line) else {
+            return text.len();
+        };
         let mut units = 0;
         for (i, c) in text[start..].char_indices() {
             if units >= col16 || c == '\n' {

@@ -62,7 +62,13 @@ pub struct Endpoint {
 impl Endpoint {
     /// A bare address.
     pub fn ip(ip: IpAddr) -> Self {
-        Endpoint { ip, prefix: None, port: None, proto: None, path: None }
+        Endpoint {
+            ip,
+            prefix: None,
+            port: None,
+            proto: None,
+            path: None,
+        }
     }
 }
 

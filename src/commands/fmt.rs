@@ -58,14 +58,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if reporter.errors > 0 {
         reporter.finish(args.files.len());
     }
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Writes beside the file and renames over it, so a crash never leaves half a file.
 fn write_atomically(path: &str, text: &str) -> anyhow::Result<()> {
     let target = std::path::Path::new(path);
-    let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    let name = target.file_name().context("not a file path")?.to_string_lossy();
+    let dir = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = target
+        .file_name()
+        .context("not a file path")?
+        .to_string_lossy();
     let tmp = dir.join(format!(".{name}.lvsc-fmt.tmp"));
     let perms = std::fs::metadata(target)?.permissions();
     std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
