@@ -23,6 +23,10 @@ enum Command {
     Check(commands::check::Args),
     /// Format .lvs files in place (or check that they are formatted).
     Fmt(commands::fmt::Args),
+    /// Print the checked cluster IR as JSON or YAML.
+    Export(commands::export::Args),
+    /// List each host of the cluster and its role.
+    Hosts(commands::hosts::Args),
 }
 
 fn main() -> ExitCode {
@@ -30,6 +34,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => commands::check::run(args),
         Command::Fmt(args) => commands::fmt::run(args),
+        Command::Export(args) => commands::export::run(args),
+        Command::Hosts(args) => commands::hosts::run(args),
     };
     match result {
         Ok(code) => code,

@@ -96,7 +96,8 @@ fn advance(input: Input<'_>, n: usize) -> Input<'_> {
 }
 
 fn blanks(input: Input<'_>) -> IResult<Input<'_>, Input<'_>> {
-    take_while(|c: char| c == ' ' || c == '\t' || c == '\r' || c == '\u{feff}').parse(input)
+    // Every whitespace but the newline separates tokens (the fuzzer found `\x0b`).
+    take_while(|c: char| (c.is_whitespace() && c != '\n') || c == '\u{feff}').parse(input)
 }
 
 fn comment(input: Input<'_>) -> IResult<Input<'_>, Input<'_>> {
@@ -444,6 +445,14 @@ mod tests {
         let t = lex("a # hi\n", &mut errors);
         assert_eq!(t[1].kind, TokenKind::Comment("# hi".into()));
         assert_eq!(t[2].kind, TokenKind::Newline);
+    }
+
+    #[test]
+    fn unusual_whitespace_separates_tokens() {
+        let mut errors = Vec::new();
+        let t = lex("\u{b}e8\u{c}x\u{a0}y", &mut errors);
+        assert_eq!(t.len(), 3, "{t:?}");
+        assert!(errors.is_empty());
     }
 
     #[test]

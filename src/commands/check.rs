@@ -26,7 +26,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let src = input::read(path)?;
         let diags = match &src.not_utf8 {
             Some(d) => vec![d.clone()],
-            None => lvsc_lang::parse(&src.text).diagnostics,
+            None => lvsc_compiler::compile_source(&src.text).diagnostics,
         };
         reporter.file(&src.name, &src.text, &diags);
     }
