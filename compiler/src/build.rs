@@ -21,8 +21,16 @@ pub type SourceMap = BTreeMap<String, Span>;
 pub fn build(ctx: &Ctx<'_>) -> (Cluster, SourceMap) {
     let f: &SourceFile = ctx.file;
     let mut map = SourceMap::new();
-    let balancer = f.balancer.as_ref().map(|b| balancer(b, &mut map)).unwrap_or_default();
-    let services = f.services.iter().map(|s| service(ctx, s, &mut map)).collect();
+    let balancer = f
+        .balancer
+        .as_ref()
+        .map(|b| balancer(b, &mut map))
+        .unwrap_or_default();
+    let services = f
+        .services
+        .iter()
+        .map(|s| service(ctx, s, &mut map))
+        .collect();
     let pools = f
         .pools
         .iter()
@@ -35,28 +43,54 @@ pub fn build(ctx: &Ctx<'_>) -> (Cluster, SourceMap) {
                     .iter()
                     .map(|r| {
                         map.insert(format!("real/{}/{}", p.name.value, r.name.value), r.span);
-                        PoolHost { name: r.name.value.clone(), ip: r.addr.value.ip, gateway: nat_gateway(ctx, r) }
+                        PoolHost {
+                            name: r.name.value.clone(),
+                            ip: r.addr.value.ip,
+                            gateway: nat_gateway(ctx, r),
+                        }
                     })
                     .collect(),
             }
         })
         .collect();
     let storage = f.storage.iter().map(|s| storage(s, &mut map)).collect();
-    let name = f.cluster.as_ref().map_or_else(|| "cluster".to_string(), |c| c.value.clone());
-    (Cluster { name, balancer, services, pools, storage }, map)
+    let name = f
+        .cluster
+        .as_ref()
+        .map_or_else(|| "cluster".to_string(), |c| c.value.clone());
+    (
+        Cluster {
+            name,
+            balancer,
+            services,
+            pools,
+            storage,
+        },
+        map,
+    )
 }
 
 fn iface(a: &ast::InterfaceAddress) -> InterfaceAddress {
     InterfaceAddress {
         addr: a.addr.value.ip,
         prefix: a.addr.value.prefix.unwrap_or(32),
-        interface: a.interface.as_ref().map_or_else(|| "eth0".to_string(), |i| i.value.clone()),
+        interface: a
+            .interface
+            .as_ref()
+            .map_or_else(|| "eth0".to_string(), |i| i.value.clone()),
     }
 }
 
 fn balancer(b: &ast::Balancer, map: &mut SourceMap) -> Balancer {
-    let top = b.directors.iter().filter_map(|d| d.priority.as_ref().map(|p| p.value)).max();
-    let explicit_master = b.directors.iter().any(|d| d.state.as_ref().is_some_and(|s| s.value == "master"));
+    let top = b
+        .directors
+        .iter()
+        .filter_map(|d| d.priority.as_ref().map(|p| p.value))
+        .max();
+    let explicit_master = b
+        .directors
+        .iter()
+        .any(|d| d.state.as_ref().is_some_and(|s| s.value == "master"));
     let directors = b
         .directors
         .iter()
@@ -64,14 +98,27 @@ fn balancer(b: &ast::Balancer, map: &mut SourceMap) -> Balancer {
         .map(|(i, d)| {
             map.insert(format!("director/{}", d.name.value), d.span);
             // Without priorities the first director leads: 100, 99, ...
-            let priority = d.priority.as_ref().map_or(100u64.saturating_sub(i as u64).max(1), |p| p.value) as u8;
+            let priority = d
+                .priority
+                .as_ref()
+                .map_or(100u64.saturating_sub(i as u64).max(1), |p| p.value)
+                as u8;
             let state = match d.state.as_ref().map(|s| s.value.as_str()) {
                 Some("master") => VrrpState::Master,
                 Some(_) => VrrpState::Backup,
-                None if !explicit_master && (top == Some(u64::from(priority)) || (top.is_none() && i == 0)) => VrrpState::Master,
+                None if !explicit_master
+                    && (top == Some(u64::from(priority)) || (top.is_none() && i == 0)) =>
+                {
+                    VrrpState::Master
+                }
                 None => VrrpState::Backup,
             };
-            Director { name: d.name.value.clone(), addresses: d.addresses.iter().map(iface).collect(), priority, state }
+            Director {
+                name: d.name.value.clone(),
+                addresses: d.addresses.iter().map(iface).collect(),
+                priority,
+                state,
+            }
         })
         .collect();
     let vrrp = b.vrrp.first().map(|v| {
@@ -80,7 +127,11 @@ fn balancer(b: &ast::Balancer, map: &mut SourceMap) -> Balancer {
             router_id: v.router_id.value as u8,
             advert_ms: v.advert.as_ref().map_or(1000, |a| a.value),
             auth: v.auth.as_ref().and_then(|a| {
-                let kind = if a.kind.as_ref().is_some_and(|k| k.value == "ah") { AuthKind::Ah } else { AuthKind::Pass };
+                let kind = if a.kind.as_ref().is_some_and(|k| k.value == "ah") {
+                    AuthKind::Ah
+                } else {
+                    AuthKind::Pass
+                };
                 let secret = match &a.secret {
                     SecretSource::Env(n) => SecretRef::Env(n.value.clone()),
                     SecretSource::File(p) => SecretRef::File(p.value.clone()),
@@ -94,14 +145,23 @@ fn balancer(b: &ast::Balancer, map: &mut SourceMap) -> Balancer {
     });
     let sync = b.sync.as_ref().map(|s| Sync {
         interface: s.interface.value.clone(),
-        id: s.id.as_ref().map(|i| i.value as u8).or(vrrp.as_ref().map(|v| v.router_id)).unwrap_or(0),
+        id: s
+            .id
+            .as_ref()
+            .map(|i| i.value as u8)
+            .or(vrrp.as_ref().map(|v| v.router_id))
+            .unwrap_or(0),
     });
     Balancer {
         directors,
         vrrp,
         gateways: b.gateways.iter().map(iface).collect(),
         sync,
-        sysctls: b.sysctls.iter().map(|s| (s.key.value.clone(), s.value.value.clone())).collect(),
+        sysctls: b
+            .sysctls
+            .iter()
+            .map(|s| (s.key.value.clone(), s.value.value.clone()))
+            .collect(),
     }
 }
 
@@ -110,17 +170,33 @@ fn service(ctx: &Ctx<'_>, s: &ast::Service, map: &mut SourceMap) -> Service {
     let vips: Vec<Vip> = s
         .vips
         .iter()
-        .map(|v| Vip { ip: v.value.ip, port: v.value.port.unwrap_or(0), proto: v.value.proto.unwrap_or(Protocol::Tcp) })
+        .map(|v| Vip {
+            ip: v.value.ip,
+            port: v.value.port.unwrap_or(0),
+            proto: v.value.proto.unwrap_or(Protocol::Tcp),
+        })
         .collect();
-    let ipv6 = vips.first().map(|v| v.ip.is_ipv6()).unwrap_or(s.family.as_ref().is_some_and(|f| f.value == "inet6"));
+    let ipv6 = vips
+        .first()
+        .map(|v| v.ip.is_ipv6())
+        .unwrap_or(s.family.as_ref().is_some_and(|f| f.value == "inet6"));
     let key = match &s.fwmark {
-        Some(m) => ServiceKey::Fwmark { mark: m.value as u32, ipv6 },
-        None => ServiceKey::Addr { ip: vips[0].ip, port: vips[0].port, proto: vips[0].proto },
+        Some(m) => ServiceKey::Fwmark {
+            mark: m.value as u32,
+            ipv6,
+        },
+        None => ServiceKey::Addr {
+            ip: vips[0].ip,
+            port: vips[0].port,
+            proto: vips[0].proto,
+        },
     };
     let sch = ctx.scheduler(s);
     let scheduler = Scheduler {
         name: sch.map_or(DEFAULT_SCHEDULER.to_string(), |x| x.name.value.clone()),
-        flags: sch.map(|x| x.flags.iter().map(|f| f.value.clone()).collect()).unwrap_or_default(),
+        flags: sch
+            .map(|x| x.flags.iter().map(|f| f.value.clone()).collect())
+            .unwrap_or_default(),
     };
     let fwd = ctx.forward(s);
     let method = match ctx.method(s) {
@@ -130,10 +206,15 @@ fn service(ctx: &Ctx<'_>, s: &ast::Service, map: &mut SourceMap) -> Service {
     };
     let forward = Forward {
         method,
-        tunnel: (method == ForwardMethod::Tun).then(|| match fwd.and_then(|f| f.tunnel.as_ref()).map(|t| t.value.as_str()) {
-            Some("gue") => TunnelType::Gue,
-            Some("gre") => TunnelType::Gre,
-            _ => TunnelType::Ipip,
+        tunnel: (method == ForwardMethod::Tun).then(|| {
+            match fwd
+                .and_then(|f| f.tunnel.as_ref())
+                .map(|t| t.value.as_str())
+            {
+                Some("gue") => TunnelType::Gue,
+                Some("gre") => TunnelType::Gre,
+                _ => TunnelType::Ipip,
+            }
         }),
         tunnel_port: fwd.and_then(|f| f.port.as_ref()).map(|p| p.value as u16),
         tunnel_csum: fwd.is_some_and(|f| f.csum.is_some()),
@@ -148,7 +229,11 @@ fn service(ctx: &Ctx<'_>, s: &ast::Service, map: &mut SourceMap) -> Service {
         },
     });
     let pool = ctx.pool_of(s).expect("rules resolved the pool");
-    let default_weight = pool.weight.as_ref().or(ctx.defaults.weight.as_ref()).map_or(1, |w| w.value) as u32;
+    let default_weight = pool
+        .weight
+        .as_ref()
+        .or(ctx.defaults.weight.as_ref())
+        .map_or(1, |w| w.value) as u32;
     let reals = pool
         .reals
         .iter()
@@ -160,9 +245,14 @@ fn service(ctx: &Ctx<'_>, s: &ast::Service, map: &mut SourceMap) -> Service {
                 port: if s.fwmark.is_some() && r.addr.value.port.is_none() && pool.port.is_none() {
                     0
                 } else {
-                    ctx.real_port(pool, r, s.vips.first().map(|v| &v.value)).map_or(0, |(p, _)| p)
+                    ctx.real_port(pool, r, s.vips.first().map(|v| &v.value))
+                        .map_or(0, |(p, _)| p)
                 },
-                weight: if drain { 0 } else { r.weight.as_ref().map_or(default_weight, |w| w.value as u32) },
+                weight: if drain {
+                    0
+                } else {
+                    r.weight.as_ref().map_or(default_weight, |w| w.value as u32)
+                },
                 upper: r.upper.as_ref().map_or(0, |u| u.value as u32),
                 lower: r.lower.as_ref().map_or(0, |u| u.value as u32),
                 drain,
@@ -177,14 +267,20 @@ fn service(ctx: &Ctx<'_>, s: &ast::Service, map: &mut SourceMap) -> Service {
         forward,
         persistence,
         check: check(ctx.check(s)),
-        sorry: s.sorry.as_ref().map(|d| Destination { ip: d.value.ip, port: d.value.port }),
+        sorry: s.sorry.as_ref().map(|d| Destination {
+            ip: d.value.ip,
+            port: d.value.port,
+        }),
         quorum: s.quorum.as_ref().map(|q| Quorum {
             value: q.value.value as u32,
             hysteresis: q.hysteresis.as_ref().map_or(0, |h| h.value as u32),
         }),
         ops: s.ops.is_some(),
         mtu: s.mtu.as_ref().map(|m| m.value as u16),
-        table_size: s.table_size.as_ref().map_or(DEFAULT_TABLE_SIZE, |t| t.value as u32),
+        table_size: s
+            .table_size
+            .as_ref()
+            .map_or(DEFAULT_TABLE_SIZE, |t| t.value as u32),
         pool: pool.name.value.clone(),
         reals,
     }
@@ -198,13 +294,27 @@ fn check(c: Option<&ast::Check>) -> Check {
         timeout_ms: c.timeout.as_ref().map_or(3000, |d| d.value),
         retry: c.retry.as_ref().map_or(3, |r| r.value as u32),
     };
-    let target = c.target.as_ref().map_or_else(|| "/".to_string(), |t| t.value.clone());
+    let target = c
+        .target
+        .as_ref()
+        .map_or_else(|| "/".to_string(), |t| t.value.clone());
     let expect = c.expect.as_ref().map_or(200, |e| e.value as u16);
     match c.kind.value.as_str() {
         "tcp" => Check::Tcp { timing },
-        "http" => Check::Http { path: target, expect, timing },
-        "https" => Check::Https { path: target, expect, timing },
-        "misc" => Check::Misc { command: target, timing },
+        "http" => Check::Http {
+            path: target,
+            expect,
+            timing,
+        },
+        "https" => Check::Https {
+            path: target,
+            expect,
+            timing,
+        },
+        "misc" => Check::Misc {
+            command: target,
+            timing,
+        },
         _ => Check::None,
     }
 }
@@ -222,11 +332,18 @@ fn storage(s: &ast::Storage, map: &mut SourceMap) -> Storage {
         "coda" => StorageKind::Coda,
         _ => StorageKind::Database,
     };
-    let server_name = s.server.as_ref().map_or_else(|| s.name.value.clone(), |n| n.value.clone());
+    let server_name = s
+        .server
+        .as_ref()
+        .map_or_else(|| s.name.value.clone(), |n| n.value.clone());
     let (source, server) = match &s.source.value {
         Value::Addr(e) => {
             let path = e.path.clone().unwrap_or_default();
-            let server = (kind == StorageKind::Nfs).then(|| StorageServer { name: server_name, ip: e.ip, path: path.clone() });
+            let server = (kind == StorageKind::Nfs).then(|| StorageServer {
+                name: server_name,
+                ip: e.ip,
+                path: path.clone(),
+            });
             (e.to_string(), server)
         }
         Value::Path(p) | Value::Str(p) => {
@@ -234,7 +351,13 @@ fn storage(s: &ast::Storage, map: &mut SourceMap) -> Storage {
             let server = (kind == StorageKind::Cifs)
                 .then(|| p.trim_start_matches('/').split_once('/'))
                 .flatten()
-                .and_then(|(host, share)| Some(StorageServer { name: server_name, ip: host.parse().ok()?, path: format!("/{share}") }));
+                .and_then(|(host, share)| {
+                    Some(StorageServer {
+                        name: server_name,
+                        ip: host.parse().ok()?,
+                        path: format!("/{share}"),
+                    })
+                });
             (p.clone(), server)
         }
         Value::Word(w) => (w.clone(), None),
@@ -247,14 +370,20 @@ fn storage(s: &ast::Storage, map: &mut SourceMap) -> Storage {
         server,
         version: s.version.as_ref().map(|v| v.value.clone()),
         credentials: s.credentials.as_ref().map(|c| c.value.clone()),
-        export_options: s.export_options.as_ref().map_or_else(|| "rw,sync,no_subtree_check".to_string(), |o| o.value.clone()),
+        export_options: s.export_options.as_ref().map_or_else(
+            || "rw,sync,no_subtree_check".to_string(),
+            |o| o.value.clone(),
+        ),
         mounts: s
             .mounts
             .iter()
             .map(|m| Mount {
                 path: m.path.value.clone(),
                 pool: m.pool.value.clone(),
-                options: m.options.as_ref().map_or_else(|| "defaults".to_string(), |o| o.value.clone()),
+                options: m
+                    .options
+                    .as_ref()
+                    .map_or_else(|| "defaults".to_string(), |o| o.value.clone()),
             })
             .collect(),
     }

@@ -45,12 +45,18 @@ impl<'a> Ctx<'a> {
         for p in &file.pools {
             pools.entry(p.name.value.as_str()).or_insert(p);
         }
-        Ctx { file, pools, defaults: file.defaults.clone().unwrap_or_default() }
+        Ctx {
+            file,
+            pools,
+            defaults: file.defaults.clone().unwrap_or_default(),
+        }
     }
 
     /// The pool a service sends to, when it resolves.
     pub fn pool_of(&self, s: &Service) -> Option<&'a Pool> {
-        s.pool.as_ref().and_then(|p| self.pools.get(p.value.as_str()).copied())
+        s.pool
+            .as_ref()
+            .and_then(|p| self.pools.get(p.value.as_str()).copied())
     }
 
     /// The service's forwarding directive, or the default one.
@@ -60,7 +66,8 @@ impl<'a> Ctx<'a> {
 
     /// The forwarding method name (`nat`, `dr`, `tun`) after defaults.
     pub fn method<'s>(&'s self, s: &'s Service) -> &'s str {
-        self.forward(s).map_or(DEFAULT_FORWARD, |f| f.method.value.as_str())
+        self.forward(s)
+            .map_or(DEFAULT_FORWARD, |f| f.method.value.as_str())
     }
 
     /// The scheduler directive after defaults.
@@ -70,7 +77,9 @@ impl<'a> Ctx<'a> {
 
     /// The persistence directive after defaults.
     pub fn persistence<'s>(&'s self, s: &'s Service) -> Option<&'s ast::Persistence> {
-        s.persistence.as_ref().or(self.defaults.persistence.as_ref())
+        s.persistence
+            .as_ref()
+            .or(self.defaults.persistence.as_ref())
     }
 
     /// The health check after defaults: service, then pool, then cluster.
@@ -82,7 +91,12 @@ impl<'a> Ctx<'a> {
     }
 
     /// The port a real listens on for a service: its own, the pool's, or the VIP's.
-    pub fn real_port(&self, pool: &Pool, real: &ast::Real, vip: Option<&Endpoint>) -> Option<(u16, Span)> {
+    pub fn real_port(
+        &self,
+        pool: &Pool,
+        real: &ast::Real,
+        vip: Option<&Endpoint>,
+    ) -> Option<(u16, Span)> {
         if let Some(p) = real.addr.value.port {
             return Some((p, real.addr.span));
         }
@@ -94,17 +108,25 @@ impl<'a> Ctx<'a> {
 
     /// Every director address with its span.
     pub fn director_addresses(&self) -> impl Iterator<Item = &'a ast::InterfaceAddress> {
-        self.file.balancer.iter().flat_map(|b| b.directors.iter().flat_map(|d| d.addresses.iter()))
+        self.file
+            .balancer
+            .iter()
+            .flat_map(|b| b.directors.iter().flat_map(|d| d.addresses.iter()))
     }
 
     /// Addresses NAT reals may route through: director addresses and gateways.
     pub fn routers(&self) -> impl Iterator<Item = &'a ast::InterfaceAddress> {
-        self.director_addresses().chain(self.file.balancer.iter().flat_map(|b| b.gateways.iter()))
+        self.director_addresses()
+            .chain(self.file.balancer.iter().flat_map(|b| b.gateways.iter()))
     }
 
     /// Whether `ip` lies in the subnet of `a` (an address with prefix).
     pub fn in_subnet(a: &ast::InterfaceAddress, ip: IpAddr) -> bool {
-        let prefix = a.addr.value.prefix.unwrap_or(if a.addr.value.ip.is_ipv4() { 32 } else { 128 });
+        let prefix =
+            a.addr
+                .value
+                .prefix
+                .unwrap_or(if a.addr.value.ip.is_ipv4() { 32 } else { 128 });
         crate::net::same_subnet(a.addr.value.ip, ip, prefix)
     }
 }

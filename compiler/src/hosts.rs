@@ -123,20 +123,33 @@ impl Hosts {
     pub fn roles(&self) -> Vec<(&str, &'static str)> {
         let d = self.directors.iter().map(|h| (h.name.as_str(), "director"));
         let r = self.reals.iter().map(|h| (h.name.as_str(), "real-server"));
-        let s = self.storage.iter().map(|h| (h.name.as_str(), "storage-server"));
+        let s = self
+            .storage
+            .iter()
+            .map(|h| (h.name.as_str(), "storage-server"));
         d.chain(r).chain(s).collect()
     }
 }
 
 /// Derives every host's view from the IR.
 pub fn hosts(c: &Cluster) -> Hosts {
-    Hosts { directors: directors(c), reals: reals(c), storage: storage_servers(c) }
+    Hosts {
+        directors: directors(c),
+        reals: reals(c),
+        storage: storage_servers(c),
+    }
 }
 
 fn directors(c: &Cluster) -> Vec<DirectorView> {
     let b = &c.balancer;
-    let nat4 = c.services.iter().any(|s| s.forward.method == ForwardMethod::Nat && !s.is_ipv6());
-    let nat6 = c.services.iter().any(|s| s.forward.method == ForwardMethod::Nat && s.is_ipv6());
+    let nat4 = c
+        .services
+        .iter()
+        .any(|s| s.forward.method == ForwardMethod::Nat && !s.is_ipv6());
+    let nat6 = c
+        .services
+        .iter()
+        .any(|s| s.forward.method == ForwardMethod::Nat && s.is_ipv6());
     b.directors
         .iter()
         .map(|d| {
@@ -148,10 +161,22 @@ fn directors(c: &Cluster) -> Vec<DirectorView> {
                     .find(|a| a.contains(ip))
                     .or(primary)
                     .map_or_else(|| "eth0".to_string(), |a| a.interface.clone());
-                let prefix = d.addresses.iter().find(|a| a.contains(ip)).map_or(if ip.is_ipv4() { 32 } else { 128 }, |a| a.prefix);
-                InterfaceAddress { addr: ip, prefix, interface: iface }
+                let prefix = d
+                    .addresses
+                    .iter()
+                    .find(|a| a.contains(ip))
+                    .map_or(if ip.is_ipv4() { 32 } else { 128 }, |a| a.prefix);
+                InterfaceAddress {
+                    addr: ip,
+                    prefix,
+                    interface: iface,
+                }
             };
-            let vips: BTreeSet<IpAddr> = c.services.iter().flat_map(|s| s.vips.iter().map(|v| v.ip)).collect();
+            let vips: BTreeSet<IpAddr> = c
+                .services
+                .iter()
+                .flat_map(|s| s.vips.iter().map(|v| v.ip))
+                .collect();
             let mut floating: Vec<InterfaceAddress> = vips.into_iter().map(on_iface).collect();
             floating.extend(b.gateways.iter().cloned());
             let mut sysctls = BTreeMap::new();
@@ -167,15 +192,36 @@ fn directors(c: &Cluster) -> Vec<DirectorView> {
             }
             sysctls.extend(b.sysctls.clone());
             let vrrp = b.vrrp.as_ref().and_then(|g| {
-                let iface = g.interface.clone().or_else(|| primary.map(|a| a.interface.clone()))?;
-                let source = d.addresses.iter().find(|a| a.interface == iface).or(primary)?.addr;
+                let iface = g
+                    .interface
+                    .clone()
+                    .or_else(|| primary.map(|a| a.interface.clone()))?;
+                let source = d
+                    .addresses
+                    .iter()
+                    .find(|a| a.interface == iface)
+                    .or(primary)?
+                    .addr;
                 let peers = b
                     .directors
                     .iter()
                     .filter(|o| o.name != d.name)
-                    .filter_map(|o| o.addresses.iter().find(|a| a.interface == iface).or(o.addresses.first()).map(|a| a.addr))
+                    .filter_map(|o| {
+                        o.addresses
+                            .iter()
+                            .find(|a| a.interface == iface)
+                            .or(o.addresses.first())
+                            .map(|a| a.addr)
+                    })
                     .collect();
-                Some(VrrpRole { group: g.clone(), state: d.state, priority: d.priority, interface: iface, source, peers })
+                Some(VrrpRole {
+                    group: g.clone(),
+                    state: d.state,
+                    priority: d.priority,
+                    interface: iface,
+                    source,
+                    peers,
+                })
             });
             DirectorView {
                 name: d.name.clone(),
@@ -192,8 +238,15 @@ fn directors(c: &Cluster) -> Vec<DirectorView> {
 
 fn reals(c: &Cluster) -> Vec<RealServerView> {
     let mut views: BTreeMap<String, RealServerView> = BTreeMap::new();
-    let gateways: BTreeMap<(&str, &str), Option<IpAddr>> =
-        c.pools.iter().flat_map(|p| p.hosts.iter().map(move |h| ((p.name.as_str(), h.name.as_str()), h.gateway))).collect();
+    let gateways: BTreeMap<(&str, &str), Option<IpAddr>> = c
+        .pools
+        .iter()
+        .flat_map(|p| {
+            p.hosts
+                .iter()
+                .map(move |h| ((p.name.as_str(), h.name.as_str()), h.gateway))
+        })
+        .collect();
     let mut order = Vec::new();
     for p in &c.pools {
         for h in &p.hosts {
@@ -217,26 +270,39 @@ fn reals(c: &Cluster) -> Vec<RealServerView> {
     }
     for s in &c.services {
         for r in &s.reals {
-            let Some(v) = views.get_mut(&r.name) else { continue };
+            let Some(v) = views.get_mut(&r.name) else {
+                continue;
+            };
             v.services.push((s.name.clone(), s.forward.method));
             match s.forward.method {
                 ForwardMethod::Dr => {
                     v.loopback_vips.extend(s.vips.iter().map(|x| x.ip));
                     for k in ["all", "lo"] {
-                        v.sysctls.insert(format!("net.ipv4.conf.{k}.arp_ignore"), "1".into());
-                        v.sysctls.insert(format!("net.ipv4.conf.{k}.arp_announce"), "2".into());
+                        v.sysctls
+                            .insert(format!("net.ipv4.conf.{k}.arp_ignore"), "1".into());
+                        v.sysctls
+                            .insert(format!("net.ipv4.conf.{k}.arp_announce"), "2".into());
                     }
                 }
                 ForwardMethod::Tun => {
                     let t = s.forward.tunnel.unwrap_or(TunnelType::Ipip);
                     v.tunnel_vips.extend(s.vips.iter().map(|x| (t, x.ip)));
-                    v.sysctls.insert("net.ipv4.conf.all.rp_filter".into(), "0".into());
-                    v.sysctls.insert(format!("net.ipv4.conf.{}.rp_filter", tunnel_device(t, s.is_ipv6())), "0".into());
-                    v.sysctls.insert("net.ipv4.conf.all.arp_ignore".into(), "1".into());
-                    v.sysctls.insert("net.ipv4.conf.all.arp_announce".into(), "2".into());
+                    v.sysctls
+                        .insert("net.ipv4.conf.all.rp_filter".into(), "0".into());
+                    v.sysctls.insert(
+                        format!("net.ipv4.conf.{}.rp_filter", tunnel_device(t, s.is_ipv6())),
+                        "0".into(),
+                    );
+                    v.sysctls
+                        .insert("net.ipv4.conf.all.arp_ignore".into(), "1".into());
+                    v.sysctls
+                        .insert("net.ipv4.conf.all.arp_announce".into(), "2".into());
                 }
                 ForwardMethod::Nat => {
-                    v.nat_gateway = gateways.get(&(s.pool.as_str(), r.name.as_str())).copied().flatten();
+                    v.nat_gateway = gateways
+                        .get(&(s.pool.as_str(), r.name.as_str()))
+                        .copied()
+                        .flatten();
                 }
             }
         }
@@ -246,10 +312,13 @@ fn reals(c: &Cluster) -> Vec<RealServerView> {
             StorageKind::Nfs => ("nfs", st.version.as_ref().map(|v| format!("vers={v}"))),
             StorageKind::Cifs => (
                 "cifs",
-                [st.version.as_ref().map(|v| format!("vers={v}")), st.credentials.as_ref().map(|c| format!("credentials={c}"))]
-                    .into_iter()
-                    .flatten()
-                    .reduce(|a, b| format!("{a},{b}")),
+                [
+                    st.version.as_ref().map(|v| format!("vers={v}")),
+                    st.credentials.as_ref().map(|c| format!("credentials={c}")),
+                ]
+                .into_iter()
+                .flatten()
+                .reduce(|a, b| format!("{a},{b}")),
             ),
             StorageKind::Gfs2 => ("gfs2", None),
             StorageKind::Ocfs2 => ("ocfs2", None),
@@ -260,7 +329,9 @@ fn reals(c: &Cluster) -> Vec<RealServerView> {
             StorageKind::Database => continue,
         };
         for m in &st.mounts {
-            let Some(pool) = c.pools.iter().find(|p| p.name == m.pool) else { continue };
+            let Some(pool) = c.pools.iter().find(|p| p.name == m.pool) else {
+                continue;
+            };
             let options = match &extra {
                 Some(e) if m.options == "defaults" => e.clone(),
                 Some(e) => format!("{},{e}", m.options),
@@ -304,10 +375,20 @@ fn storage_servers(c: &Cluster) -> Vec<StorageServerView> {
             .filter_map(|m| c.pools.iter().find(|p| p.name == m.pool))
             .flat_map(|p| p.hosts.iter().map(|h| h.ip))
             .collect();
-        let export = ExportView { storage: st.name.clone(), kind: st.kind, path: server.path.clone(), clients, options: st.export_options.clone() };
+        let export = ExportView {
+            storage: st.name.clone(),
+            kind: st.kind,
+            path: server.path.clone(),
+            clients,
+            options: st.export_options.clone(),
+        };
         match out.iter_mut().find(|v| v.name == server.name) {
             Some(v) => v.exports.push(export),
-            None => out.push(StorageServerView { name: server.name.clone(), ip: server.ip, exports: vec![export] }),
+            None => out.push(StorageServerView {
+                name: server.name.clone(),
+                ip: server.ip,
+                exports: vec![export],
+            }),
         }
     }
     out

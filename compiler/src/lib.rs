@@ -29,6 +29,8 @@ pub struct Compiled {
     pub source_map: SourceMap,
     /// Every syntax and rule diagnostic, in source order.
     pub diagnostics: Vec<Diagnostic>,
+    /// Spans of secrets written inline: mask them before showing the source.
+    pub secrets: Vec<lvsc_lang::Span>,
 }
 
 /// Runs every rule over a syntax tree and, when none fails, builds the IR.
@@ -42,7 +44,12 @@ pub fn compile(file: &SourceFile) -> Compiled {
         let (c, m) = build::build(&ctx);
         (Some(c), m)
     };
-    Compiled { cluster, source_map, diagnostics }
+    Compiled {
+        cluster,
+        source_map,
+        diagnostics,
+        secrets: file.inline_secret_spans(),
+    }
 }
 
 /// Parses and compiles source text; the IR is only built from a file without syntax errors.

@@ -80,3 +80,19 @@ pub fn decode(bytes: &[u8]) -> Result<&str, Box<Diagnostic>> {
         Box::new(d)
     })
 }
+
+/// `source` with every byte inside `spans` (except the quotes) replaced by `*`; byte
+/// offsets are kept, so diagnostics render at the same places without the secret.
+pub fn redact(source: &str, spans: &[Span]) -> String {
+    let mut bytes = source.as_bytes().to_vec();
+    for s in spans {
+        let end = s.end().min(bytes.len());
+        for b in &mut bytes[s.start.min(end)..end] {
+            if *b != b'"' {
+                *b = b'*';
+            }
+        }
+    }
+    // Whole characters were replaced byte by byte with ASCII, so this stays UTF-8.
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}

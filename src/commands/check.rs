@@ -24,11 +24,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut reporter = Reporter::new(args.format);
     for path in &args.files {
         let src = input::read(path)?;
-        let diags = match &src.not_utf8 {
-            Some(d) => vec![d.clone()],
-            None => lvsc_compiler::compile_source(&src.text).diagnostics,
-        };
-        reporter.file(&src.name, &src.text, &diags);
+        match &src.not_utf8 {
+            Some(d) => reporter.file(&src.name, &src.text, std::slice::from_ref(d)),
+            None => {
+                let compiled = lvsc_compiler::compile_source(&src.text);
+                // The source is shown under each diagnostic: never with a secret in it.
+                reporter.file(
+                    &src.name,
+                    &lvsc_lang::redact(&src.text, &compiled.secrets),
+                    &compiled.diagnostics,
+                );
+            }
+        }
     }
     let failed = reporter.errors > 0 || (args.deny_warnings && reporter.warnings > 0);
     reporter.finish(args.files.len());

@@ -28,7 +28,9 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let Some(cluster) = compile_file(&args.file)? else { return Ok(ExitCode::from(1)) };
+    let Some(cluster) = compile_file(&args.file)? else {
+        return Ok(ExitCode::from(1));
+    };
     let text = match args.format {
         IrFormat::Json => serde_json::to_string_pretty(&cluster)? + "\n",
         IrFormat::Yaml => serde_saphyr::to_string(&cluster)?,

@@ -16,27 +16,65 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let Some(cluster) = compile_file(&args.file)? else { return Ok(ExitCode::from(1)) };
+    let Some(cluster) = compile_file(&args.file)? else {
+        return Ok(ExitCode::from(1));
+    };
     let hosts = lvsc_compiler::hosts(&cluster);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&hosts)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let width = hosts.roles().iter().map(|(n, _)| n.len()).max().unwrap_or(4).max(4);
+    let width = hosts
+        .roles()
+        .iter()
+        .map(|(n, _)| n.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
     println!("{:width$}  ROLE            DETAILS", "HOST");
     for d in &hosts.directors {
-        let role = d.vrrp.as_ref().map_or("".to_string(), |v| format!("vrrp {:?} priority {}", v.state, v.priority).to_lowercase());
-        let addrs: Vec<String> = d.addresses.iter().map(|a| format!("{}/{} on {}", a.addr, a.prefix, a.interface)).collect();
-        println!("{:width$}  director        {} {role}; {} services", d.name, addrs.join(", "), d.services.len());
+        let role = d.vrrp.as_ref().map_or("".to_string(), |v| {
+            format!("vrrp {:?} priority {}", v.state, v.priority).to_lowercase()
+        });
+        let addrs: Vec<String> = d
+            .addresses
+            .iter()
+            .map(|a| format!("{}/{} on {}", a.addr, a.prefix, a.interface))
+            .collect();
+        println!(
+            "{:width$}  director        {} {role}; {} services",
+            d.name,
+            addrs.join(", "),
+            d.services.len()
+        );
     }
     for r in &hosts.reals {
-        let methods: std::collections::BTreeSet<String> = r.services.iter().map(|(_, m)| format!("{m:?}").to_lowercase()).collect();
+        let methods: std::collections::BTreeSet<String> = r
+            .services
+            .iter()
+            .map(|(_, m)| format!("{m:?}").to_lowercase())
+            .collect();
         let methods: Vec<String> = methods.into_iter().collect();
-        println!("{:width$}  real-server     {} ({}); {} mounts", r.name, r.ip, methods.join(", "), r.mounts.len());
+        println!(
+            "{:width$}  real-server     {} ({}); {} mounts",
+            r.name,
+            r.ip,
+            methods.join(", "),
+            r.mounts.len()
+        );
     }
     for s in &hosts.storage {
-        let exports: Vec<String> = s.exports.iter().map(|e| format!("{} to {} clients", e.path, e.clients.len())).collect();
-        println!("{:width$}  storage-server  {} exports {}", s.name, s.ip, exports.join(", "));
+        let exports: Vec<String> = s
+            .exports
+            .iter()
+            .map(|e| format!("{} to {} clients", e.path, e.clients.len()))
+            .collect();
+        println!(
+            "{:width$}  storage-server  {} exports {}",
+            s.name,
+            s.ip,
+            exports.join(", ")
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

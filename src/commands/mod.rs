@@ -19,6 +19,10 @@ pub fn compile_file(path: &str) -> anyhow::Result<Option<Cluster>> {
         return Ok(None);
     }
     let compiled = lvsc_compiler::compile_source(&src.text);
-    reporter.file(&src.name, &src.text, &compiled.diagnostics);
+    reporter.file(
+        &src.name,
+        &lvsc_lang::redact(&src.text, &compiled.secrets),
+        &compiled.diagnostics,
+    );
     Ok(compiled.cluster)
 }

@@ -17,29 +17,49 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
     if b.directors.is_empty() && !f.services.is_empty() {
         out.push(no_director(b.span));
     }
-    for a in b.directors.iter().flat_map(|d| &d.addresses).chain(&b.gateways) {
-        if a.addr.value.prefix.is_none() || a.addr.value.port.is_some() || a.addr.value.path.is_some() {
+    for a in b
+        .directors
+        .iter()
+        .flat_map(|d| &d.addresses)
+        .chain(&b.gateways)
+    {
+        if a.addr.value.prefix.is_none()
+            || a.addr.value.port.is_some()
+            || a.addr.value.path.is_some()
+        {
             out.push(
-                Diagnostic::error(codes::ADDRESS_PREFIX, a.addr.span, "an interface address needs a prefix length and nothing else")
-                    .with_label("expected ADDR/PREFIX, like 192.0.2.2/24")
-                    .with_help("the prefix tells which reals share the director's segment"),
+                Diagnostic::error(
+                    codes::ADDRESS_PREFIX,
+                    a.addr.span,
+                    "an interface address needs a prefix length and nothing else",
+                )
+                .with_label("expected ADDR/PREFIX, like 192.0.2.2/24")
+                .with_help("the prefix tells which reals share the director's segment"),
             );
         }
     }
     for extra in b.vrrp.iter().skip(1) {
         out.push(
-            Diagnostic::error(codes::VRRP_ONE_GROUP, extra.router_id.span, "more than one `vrrp` group")
-                .with_label("second group")
-                .with_related(b.vrrp[0].router_id.span, "first group")
-                .with_help("one VRRP group moves all the VIPs together; keep one `vrrp`"),
+            Diagnostic::error(
+                codes::VRRP_ONE_GROUP,
+                extra.router_id.span,
+                "more than one `vrrp` group",
+            )
+            .with_label("second group")
+            .with_related(b.vrrp[0].router_id.span, "first group")
+            .with_help("one VRRP group moves all the VIPs together; keep one `vrrp`"),
         );
     }
     for v in &b.vrrp {
         if !(1..=255).contains(&v.router_id.value) {
             out.push(
-                Diagnostic::error(codes::VRRP_ROUTER_ID, v.router_id.span, format!("VRRP router id {} is out of range", v.router_id.value))
-                    .with_label("must be 1..255")
-                    .with_help("pick a virtual router id from 1 to 255, unique on the segment"),
+                Diagnostic::error(
+                    codes::VRRP_ROUTER_ID,
+                    v.router_id.span,
+                    format!("VRRP router id {} is out of range", v.router_id.value),
+                )
+                .with_label("must be 1..255")
+                .with_help("pick a virtual router id from 1 to 255, unique on the segment"),
             );
         }
         if let Some(auth) = &v.auth
@@ -59,17 +79,27 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
         if let Some(p) = &d.priority {
             if !(1..=254).contains(&p.value) {
                 out.push(
-                    Diagnostic::error(codes::VRRP_PRIORITY, p.span, format!("VRRP priority {} is out of range", p.value))
-                        .with_label("must be 1..254")
-                        .with_help("255 is reserved for the address owner and 0 for a leaving master"),
+                    Diagnostic::error(
+                        codes::VRRP_PRIORITY,
+                        p.span,
+                        format!("VRRP priority {} is out of range", p.value),
+                    )
+                    .with_label("must be 1..254")
+                    .with_help("255 is reserved for the address owner and 0 for a leaving master"),
                 );
             }
             match top {
                 Some((v, first)) if v == p.value && b.directors.len() > 1 => out.push(
-                    Diagnostic::error(codes::VRRP_SINGLE_MASTER, p.span, format!("two directors share the highest priority {v}"))
-                        .with_label("same priority")
-                        .with_related(first, "as this one")
-                        .with_help("give exactly one director the highest priority, so one master is elected"),
+                    Diagnostic::error(
+                        codes::VRRP_SINGLE_MASTER,
+                        p.span,
+                        format!("two directors share the highest priority {v}"),
+                    )
+                    .with_label("same priority")
+                    .with_related(first, "as this one")
+                    .with_help(
+                        "give exactly one director the highest priority, so one master is elected",
+                    ),
                 ),
                 Some((v, _)) if v >= p.value => {}
                 _ => top = Some((p.value, p.span)),
@@ -81,16 +111,24 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
     }
     if masters.len() > 1 {
         out.push(
-            Diagnostic::error(codes::VRRP_SINGLE_MASTER, masters[1], "more than one director starts as master")
-                .with_label("second master")
-                .with_related(masters[0], "first master")
-                .with_help("one director is master; the others are `state backup`"),
+            Diagnostic::error(
+                codes::VRRP_SINGLE_MASTER,
+                masters[1],
+                "more than one director starts as master",
+            )
+            .with_label("second master")
+            .with_related(masters[0], "first master")
+            .with_help("one director is master; the others are `state backup`"),
         );
     }
 }
 
 fn no_director(span: Span) -> Diagnostic {
-    Diagnostic::error(codes::NO_DIRECTOR, span, "services are defined but no director carries them")
-        .with_label("nothing will answer on the VIPs")
-        .with_help("add `balancer { director NAME ADDR/PREFIX on IF }`")
+    Diagnostic::error(
+        codes::NO_DIRECTOR,
+        span,
+        "services are defined but no director carries them",
+    )
+    .with_label("nothing will answer on the VIPs")
+    .with_help("add `balancer { director NAME ADDR/PREFIX on IF }`")
 }

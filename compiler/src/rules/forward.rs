@@ -19,12 +19,21 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
         let fwd = ctx.forward(s);
         if let Some(f) = fwd
             && method != "tun"
-            && let Some(span) = f.tunnel.as_ref().map(|t| t.span).or(f.port.as_ref().map(|p| p.span)).or(f.csum)
+            && let Some(span) = f
+                .tunnel
+                .as_ref()
+                .map(|t| t.span)
+                .or(f.port.as_ref().map(|p| p.span))
+                .or(f.csum)
         {
             out.push(
-                Diagnostic::error(codes::TUNNEL_NOT_TUN, span, format!("tunnel settings on a `{method}` service"))
-                    .with_label("only `forward tun` tunnels")
-                    .with_help("remove the tunnel settings or use `forward tun`"),
+                Diagnostic::error(
+                    codes::TUNNEL_NOT_TUN,
+                    span,
+                    format!("tunnel settings on a `{method}` service"),
+                )
+                .with_label("only `forward tun` tunnels")
+                .with_help("remove the tunnel settings or use `forward tun`"),
             );
         }
         let Some(pool) = ctx.pool_of(s) else { continue };
@@ -57,8 +66,8 @@ fn port_mapping(ctx: &Ctx<'_>, s: &Service, pool: &Pool, method: &str, out: &mut
                     .with_label(format!("real `{}` listens on {port}", r.name.value))
                     .with_related(vip.span, format!("the VIP's port is {vport}"))
                     .with_help(format!(
-                        "{} rewrites only the MAC address (DR) or wraps the packet (TUN), never the port: make the real listen on {vport}, or use `forward nat`",
-                        method.to_uppercase()
+                        "{} never rewrites the port: make the real listen on {vport}, or use `forward nat`",
+                        if method == "dr" { "direct routing rewrites only the MAC address, so it" } else { "a tunnel wraps the packet unchanged, so it" }
                     )),
             );
         }
@@ -92,8 +101,14 @@ fn nat_route_back(ctx: &Ctx<'_>, pool: &Pool, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let (span, label) = match &r.via {
-            Some(v) => (v.span, format!("{} is not a director or gateway address", v.value.ip)),
-            None => (r.addr.span, format!("no director or gateway is on {}'s subnet", r.addr.value.ip)),
+            Some(v) => (
+                v.span,
+                format!("{} is not a director or gateway address", v.value.ip),
+            ),
+            None => (
+                r.addr.span,
+                format!("no director or gateway is on {}'s subnet", r.addr.value.ip),
+            ),
         };
         out.push(
             Diagnostic::error(codes::NAT_ROUTE_BACK, span, format!("NAT real `{}` would not send its replies through a director", r.name.value))
@@ -108,7 +123,10 @@ fn nat_route_back(ctx: &Ctx<'_>, pool: &Pool, out: &mut Vec<Diagnostic>) {
 pub fn nat_gateway(ctx: &Ctx<'_>, r: &Real) -> Option<IpAddr> {
     let gateways = ctx.file.balancer.iter().flat_map(|b| b.gateways.iter());
     if let Some(v) = &r.via {
-        return ctx.routers().any(|a| a.addr.value.ip == v.value.ip).then_some(v.value.ip);
+        return ctx
+            .routers()
+            .any(|a| a.addr.value.ip == v.value.ip)
+            .then_some(v.value.ip);
     }
     gateways
         .chain(ctx.director_addresses())
@@ -117,14 +135,22 @@ pub fn nat_gateway(ctx: &Ctx<'_>, r: &Real) -> Option<IpAddr> {
 }
 
 fn tun(ctx: &Ctx<'_>, s: &Service, out: &mut Vec<Diagnostic>) {
-    let v6 = s.vips.first().map(|v| v.value.ip.is_ipv6()).unwrap_or(s.family.as_ref().is_some_and(|f| f.value == "inet6"));
+    let v6 = s
+        .vips
+        .first()
+        .map(|v| v.value.ip.is_ipv6())
+        .unwrap_or(s.family.as_ref().is_some_and(|f| f.value == "inet6"));
     let fwd = ctx.forward(s);
     let tunnel = fwd.and_then(|f| f.tunnel.as_ref());
     if v6 && let Some(t) = tunnel.filter(|t| t.value != "ipip") {
         out.push(
-            Diagnostic::error(codes::TUN_IPV6_TYPE, t.span, format!("`{}` tunnels are not supported for IPv6 services", t.value))
-                .with_label("IPv4-only encapsulation")
-                .with_help("IPv6 services tunnel as IPv6-in-IPv6: use `forward tun ipip`"),
+            Diagnostic::error(
+                codes::TUN_IPV6_TYPE,
+                t.span,
+                format!("`{}` tunnels are not supported for IPv6 services", t.value),
+            )
+            .with_label("IPv4-only encapsulation")
+            .with_help("IPv6 services tunnel as IPv6-in-IPv6: use `forward tun ipip`"),
         );
     }
     if let Some(t) = tunnel.filter(|t| t.value == "gue")
@@ -138,9 +164,15 @@ fn tun(ctx: &Ctx<'_>, s: &Service, out: &mut Vec<Diagnostic>) {
     }
     let limit = if v6 { TUN_MTU_V6 } else { TUN_MTU_V4 };
     let (span, msg): (Span, String) = match &s.mtu {
-        Some(m) if m.value > limit => (m.span, format!("MTU {} leaves no room for the tunnel header", m.value)),
+        Some(m) if m.value > limit => (
+            m.span,
+            format!("MTU {} leaves no room for the tunnel header", m.value),
+        ),
         Some(_) => return,
-        None => (fwd.map_or(s.name.span, |f| f.span), "tunnelled packets may need fragmenting".into()),
+        None => (
+            fwd.map_or(s.name.span, |f| f.span),
+            "tunnelled packets may need fragmenting".into(),
+        ),
     };
     out.push(
         Diagnostic::warning(codes::TUN_MTU, span, msg)

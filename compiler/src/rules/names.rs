@@ -12,15 +12,27 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
     let f = ctx.file;
     if f.cluster.is_none() && (!f.services.is_empty() || f.balancer.is_some()) {
         out.push(
-            Diagnostic::error(codes::MISSING_CLUSTER, Span::new(0, 0), "the file does not name its cluster")
-                .with_label("expected `cluster NAME` here")
-                .with_help("start the file with `cluster NAME`; the name appears in every generated file"),
+            Diagnostic::error(
+                codes::MISSING_CLUSTER,
+                Span::new(0, 0),
+                "the file does not name its cluster",
+            )
+            .with_label("expected `cluster NAME` here")
+            .with_help(
+                "start the file with `cluster NAME`; the name appears in every generated file",
+            ),
         );
     }
     unique(out, "pool", f.pools.iter().map(|p| &p.name));
     unique(out, "service", f.services.iter().map(|s| &s.name));
     unique(out, "storage", f.storage.iter().map(|s| &s.name));
-    unique(out, "director", f.balancer.iter().flat_map(|b| b.directors.iter().map(|d| &d.name)));
+    unique(
+        out,
+        "director",
+        f.balancer
+            .iter()
+            .flat_map(|b| b.directors.iter().map(|d| &d.name)),
+    );
     for p in &f.pools {
         unique(out, "real", p.reals.iter().map(|r| &r.name));
     }
@@ -29,10 +41,19 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
     for r in f.pools.iter().flat_map(|p| &p.reals) {
         match hosts.get(r.name.value.as_str()) {
             Some(first) if first.addr.value.ip != r.addr.value.ip => out.push(
-                Diagnostic::error(codes::DUPLICATE_NAME, r.name.span, format!("real `{}` has two addresses", r.name.value))
-                    .with_label(format!("here it is {}", r.addr.value.ip))
-                    .with_related(first.addr.span, format!("elsewhere it is {}", first.addr.value.ip))
-                    .with_help("a real's name is its host name: give each host one name and one address"),
+                Diagnostic::error(
+                    codes::DUPLICATE_NAME,
+                    r.name.span,
+                    format!("real `{}` has two addresses", r.name.value),
+                )
+                .with_label(format!("here it is {}", r.addr.value.ip))
+                .with_related(
+                    first.addr.span,
+                    format!("elsewhere it is {}", first.addr.value.ip),
+                )
+                .with_help(
+                    "a real's name is its host name: give each host one name and one address",
+                ),
             ),
             Some(_) => {}
             None => {
@@ -50,9 +71,13 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
                 resolve_pool(out, p, &pool_names);
             }
             None => out.push(
-                Diagnostic::error(codes::NO_POOL, s.name.span, format!("service `{}` has no pool", s.name.value))
-                    .with_label("no real servers behind this service")
-                    .with_help("add `pool NAME` naming the pool that serves it"),
+                Diagnostic::error(
+                    codes::NO_POOL,
+                    s.name.span,
+                    format!("service `{}` has no pool", s.name.value),
+                )
+                .with_label("no real servers behind this service")
+                .with_help("add `pool NAME` naming the pool that serves it"),
             ),
         }
         for r in &s.routes {
@@ -68,18 +93,26 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
         }
         if st.mounts.is_empty() {
             out.push(
-                Diagnostic::warning(codes::UNUSED_STORAGE, st.name.span, format!("storage `{}` is not mounted anywhere", st.name.value))
-                    .with_label("unused")
-                    .with_help("add `mount PATH on pool NAME`, or remove the storage"),
+                Diagnostic::warning(
+                    codes::UNUSED_STORAGE,
+                    st.name.span,
+                    format!("storage `{}` is not mounted anywhere", st.name.value),
+                )
+                .with_label("unused")
+                .with_help("add `mount PATH on pool NAME`, or remove the storage"),
             );
         }
     }
     for p in &f.pools {
         if !used.contains(p.name.value.as_str()) {
             out.push(
-                Diagnostic::warning(codes::UNUSED_POOL, p.name.span, format!("pool `{}` is not used by any service", p.name.value))
-                    .with_label("unreachable: no service sends traffic here")
-                    .with_help("add `pool` to a service, or remove the pool"),
+                Diagnostic::warning(
+                    codes::UNUSED_POOL,
+                    p.name.span,
+                    format!("pool `{}` is not used by any service", p.name.value),
+                )
+                .with_label("unreachable: no service sends traffic here")
+                .with_help("add `pool` to a service, or remove the pool"),
             );
         }
     }
@@ -89,7 +122,12 @@ fn resolve_pool(out: &mut Vec<Diagnostic>, p: &Spanned<String>, pools: &[&str]) 
     if pools.contains(&p.value.as_str()) {
         return;
     }
-    let d = Diagnostic::error(codes::UNKNOWN_POOL, p.span, format!("no pool is named `{}`", p.value)).with_label("unknown pool");
+    let d = Diagnostic::error(
+        codes::UNKNOWN_POOL,
+        p.span,
+        format!("no pool is named `{}`", p.value),
+    )
+    .with_label("unknown pool");
     out.push(match did_you_mean(&p.value, pools.iter().copied()) {
         Some(s) => d.with_help(format!("did you mean `{s}`?")),
         None if pools.is_empty() => d.with_help("define it with `pool NAME { real ... }`"),
@@ -97,15 +135,23 @@ fn resolve_pool(out: &mut Vec<Diagnostic>, p: &Spanned<String>, pools: &[&str]) 
     });
 }
 
-fn unique<'a>(out: &mut Vec<Diagnostic>, what: &str, names: impl Iterator<Item = &'a Spanned<String>>) {
+fn unique<'a>(
+    out: &mut Vec<Diagnostic>,
+    what: &str,
+    names: impl Iterator<Item = &'a Spanned<String>>,
+) {
     let mut seen: HashMap<&str, Span> = HashMap::new();
     for n in names {
         if let Some(first) = seen.get(n.value.as_str()) {
             out.push(
-                Diagnostic::error(codes::DUPLICATE_NAME, n.span, format!("{what} `{}` is defined twice", n.value))
-                    .with_label("second definition")
-                    .with_related(*first, "first definition")
-                    .with_help(format!("rename one of them: {what} names are unique")),
+                Diagnostic::error(
+                    codes::DUPLICATE_NAME,
+                    n.span,
+                    format!("{what} `{}` is defined twice", n.value),
+                )
+                .with_label("second definition")
+                .with_related(*first, "first definition")
+                .with_help(format!("rename one of them: {what} names are unique")),
             );
         } else {
             seen.insert(&n.value, n.span);

@@ -12,14 +12,24 @@ const MAX_WEIGHT: u64 = 65535;
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
     let defaults_weight = ctx.defaults.weight.iter();
     let pool_weights = ctx.file.pools.iter().filter_map(|p| p.weight.as_ref());
-    let real_weights = ctx.file.pools.iter().flat_map(|p| p.reals.iter().filter_map(|r| r.weight.as_ref()));
+    let real_weights = ctx
+        .file
+        .pools
+        .iter()
+        .flat_map(|p| p.reals.iter().filter_map(|r| r.weight.as_ref()));
     for w in defaults_weight.chain(pool_weights).chain(real_weights) {
         weight(out, w);
     }
     for p in &ctx.file.pools {
         let mut seen: HashMap<(std::net::IpAddr, Option<u16>), Span> = HashMap::new();
         for r in &p.reals {
-            let key = (r.addr.value.ip, r.addr.value.port.or(p.port.as_ref().map(|x| x.value as u16)));
+            let key = (
+                r.addr.value.ip,
+                r.addr
+                    .value
+                    .port
+                    .or(p.port.as_ref().map(|x| x.value as u16)),
+            );
             if let Some(first) = seen.get(&key) {
                 out.push(
                     Diagnostic::error(codes::DUPLICATE_REAL, r.addr.span, format!("{} is in pool `{}` twice", r.addr.value, p.name.value))
@@ -47,9 +57,13 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
             for t in [&r.upper, &r.lower].into_iter().flatten() {
                 if t.value > u64::from(u32::MAX) {
                     out.push(
-                        Diagnostic::error(codes::THRESHOLDS, t.span, "connection threshold out of range")
-                            .with_label("must fit 32 bits")
-                            .with_help("thresholds go from 0 (none) to 4294967295"),
+                        Diagnostic::error(
+                            codes::THRESHOLDS,
+                            t.span,
+                            "connection threshold out of range",
+                        )
+                        .with_label("must fit 32 bits")
+                        .with_help("thresholds go from 0 (none) to 4294967295"),
                     );
                 }
             }
@@ -60,9 +74,13 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
 fn weight(out: &mut Vec<Diagnostic>, w: &Spanned<u64>) {
     if w.value > MAX_WEIGHT {
         out.push(
-            Diagnostic::error(codes::WEIGHT_RANGE, w.span, format!("weight {} is out of range", w.value))
-                .with_label("must be 0..65535")
-                .with_help("weights go from 0 (no new connections) to 65535"),
+            Diagnostic::error(
+                codes::WEIGHT_RANGE,
+                w.span,
+                format!("weight {} is out of range", w.value),
+            )
+            .with_label("must be 0..65535")
+            .with_help("weights go from 0 (no new connections) to 65535"),
         );
     }
 }

@@ -28,9 +28,16 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
                 _ => "a file-system name",
             };
             out.push(
-                Diagnostic::error(codes::STORAGE_SOURCE, st.source.span, format!("`{kind}` shares {expected}"))
-                    .with_label("not in that form")
-                    .with_help(format!("write `{kind} {}`", expected.split(", like ").nth(1).unwrap_or("NAME"))),
+                Diagnostic::error(
+                    codes::STORAGE_SOURCE,
+                    st.source.span,
+                    format!("`{kind}` shares {expected}"),
+                )
+                .with_label("not in that form")
+                .with_help(format!(
+                    "write `{kind} {}`",
+                    expected.split(", like ").nth(1).unwrap_or("NAME")
+                )),
             );
         }
         if !matches!(kind, "nfs" | "cifs") {
