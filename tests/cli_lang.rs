@@ -77,8 +77,12 @@ fn check_reports_json_records() {
     let out = lvsc(&["check", "--format", "json", p.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let d = &v[0];
-    assert_eq!(d["code"], "lvsc::syntax::wrong-argument");
+    let d = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "lvsc::syntax::wrong-argument")
+        .unwrap();
     assert_eq!(d["line"], 2);
     assert_eq!(d["column"], 30);
     assert_eq!(d["file"], p.to_str().unwrap());

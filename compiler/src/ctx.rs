@@ -1,6 +1,6 @@
 //! What every rule needs to know about a file: lookups and inherited defaults.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::net::IpAddr;
 
 use lvsc_lang::ast::{self, Defaults, Pool, Service, SourceFile};
@@ -41,7 +41,7 @@ pub struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     /// Indexes `file`.
     pub fn new(file: &'a SourceFile) -> Self {
-        let mut pools = HashMap::new();
+        let mut pools = HashMap::default();
         for p in &file.pools {
             pools.entry(p.name.value.as_str()).or_insert(p);
         }

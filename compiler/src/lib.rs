@@ -35,10 +35,14 @@ pub struct Compiled {
 
 /// Runs every rule over a syntax tree and, when none fails, builds the IR.
 pub fn compile(file: &SourceFile) -> Compiled {
+    run(file, true)
+}
+
+fn run(file: &SourceFile, build_ir: bool) -> Compiled {
     let ctx = ctx::Ctx::new(file);
     let mut diagnostics = Vec::new();
     rules::check(&ctx, &mut diagnostics);
-    let (cluster, source_map) = if diagnostics.iter().any(Diagnostic::is_error) {
+    let (cluster, source_map) = if !build_ir || diagnostics.iter().any(Diagnostic::is_error) {
         (None, SourceMap::new())
     } else {
         let (c, m) = build::build(&ctx);
@@ -54,8 +58,17 @@ pub fn compile(file: &SourceFile) -> Compiled {
 
 /// Parses and compiles source text; the IR is only built from a file without syntax errors.
 pub fn compile_source(text: &str) -> Compiled {
+    source(text, true)
+}
+
+/// Parses and checks source text without building the IR (what `lvsc check` needs).
+pub fn check_source(text: &str) -> Compiled {
+    source(text, false)
+}
+
+fn source(text: &str, build_ir: bool) -> Compiled {
     let parsed = lvsc_lang::parse(text);
-    let mut compiled = compile(&parsed.ast);
+    let mut compiled = run(&parsed.ast, build_ir);
     if parsed.has_errors() {
         compiled.cluster = None;
         compiled.source_map.clear();

@@ -50,15 +50,29 @@ pub struct Token {
 
 /// Splits `source` into tokens, collecting lexical errors into `errors`.
 pub fn lex(source: &str, errors: &mut Vec<Diagnostic>) -> Vec<Token> {
-    let mut tokens = Vec::with_capacity(source.len() / 4);
-    let mut input = Input::new(source);
-    loop {
-        let (rest, _) = blanks(input).expect("take_while cannot fail");
-        input = rest;
+    let mut lexer = Lexer::new(source);
+    std::iter::from_fn(|| lexer.next_token(errors)).collect()
+}
+
+/// Produces tokens one at a time, so the parser never holds them all in memory.
+pub struct Lexer<'a> {
+    input: Input<'a>,
+}
+
+impl<'a> Lexer<'a> {
+    /// A lexer at the start of `source`.
+    pub fn new(source: &'a str) -> Self {
+        Lexer {
+            input: Input::new(source),
+        }
+    }
+
+    /// The next token, or `None` at the end; lexical errors go to `errors`.
+    pub fn next_token(&mut self, errors: &mut Vec<Diagnostic>) -> Option<Token> {
+        let (rest, _) = blanks(self.input).expect("take_while cannot fail");
+        let input = rest;
         let start = input.location_offset();
-        let Some(c) = input.fragment().chars().next() else {
-            break;
-        };
+        let c = input.fragment().chars().next()?;
         let (rest, kind) = match c {
             '\n' => (advance(input, 1), TokenKind::Newline),
             '{' => (advance(input, 1), TokenKind::LBrace),
@@ -81,18 +95,17 @@ pub fn lex(source: &str, errors: &mut Vec<Diagnostic>) -> Vec<Token> {
                 )
             }
         };
-        tokens.push(Token {
+        self.input = rest;
+        Some(Token {
             kind,
             span: Span::new(start, rest.location_offset()),
-        });
-        input = rest;
+        })
     }
-    tokens
 }
 
+/// Advances `n` bytes (nom's `take` counts characters; the fuzzer found the difference).
 fn advance(input: Input<'_>, n: usize) -> Input<'_> {
-    let r: IResult<Input<'_>, Input<'_>> = nom::bytes::complete::take(n).parse(input);
-    r.expect("caller checked the length").0
+    nom::Input::take_split(&input, n).0
 }
 
 fn blanks(input: Input<'_>) -> IResult<Input<'_>, Input<'_>> {
@@ -445,6 +458,17 @@ mod tests {
         let t = lex("a # hi\n", &mut errors);
         assert_eq!(t[1].kind, TokenKind::Comment("# hi".into()));
         assert_eq!(t[2].kind, TokenKind::Newline);
+    }
+
+    #[test]
+    fn multibyte_text_in_strings_keeps_byte_offsets() {
+        let mut errors = Vec::new();
+        let t = lex("\"-m\u{4}\0\u{e}\u{e}Ғ\u{4}", &mut errors);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(t.len(), 1);
+        let t = lex("\"Ғé\" x", &mut errors);
+        assert_eq!(t[0].kind, TokenKind::Atom(Value::Str("Ғé".into())));
+        assert_eq!(t[1].kind, TokenKind::Atom(Value::Word("x".into())));
     }
 
     #[test]

@@ -40,8 +40,7 @@ impl Parse {
 /// Parses `source` into trees and diagnostics.
 pub fn parse(source: &str) -> Parse {
     let mut diagnostics = Vec::new();
-    let tokens = lexer::lex(source, &mut diagnostics);
-    let cst = parser::parse_tokens(&tokens, source.len(), &mut diagnostics);
+    let cst = parser::parse(source, &mut diagnostics);
     let ast = lower::lower(&cst, &mut diagnostics);
     diagnostics.sort_by_key(|d| (d.span.start, d.span.len));
     Parse {

@@ -3,40 +3,50 @@
 use crate::codes;
 use crate::cst::{Block, Directive, File, Item, ItemKind};
 use crate::diagnostic::Diagnostic;
-use crate::lexer::{Token, TokenKind};
+use crate::lexer::{Lexer, Token, TokenKind};
 use crate::span::{Span, Spanned};
 use crate::value::Value;
 
 /// Deeper than any real file needs; keeps recursion far from the stack limit.
 pub const MAX_DEPTH: usize = 16;
 
-/// Parses tokens into a [`File`]; errors go to `errors`, the tree is always returned.
-pub fn parse_tokens(tokens: &[Token], source_len: usize, errors: &mut Vec<Diagnostic>) -> File {
+/// Parses `source` into a [`File`]; errors go to `errors`, the tree is always returned.
+pub fn parse(source: &str, errors: &mut Vec<Diagnostic>) -> File {
     let mut p = Parser {
-        tokens,
-        pos: 0,
+        lexer: Lexer::new(source),
+        peeked: None,
+        last: Span::default(),
         errors,
-        eof: Span::new(source_len, source_len),
+        eof: Span::new(source.len(), source.len()),
     };
     let items = p.items(0);
     File { items }
 }
 
-struct Parser<'t, 'e> {
-    tokens: &'t [Token],
-    pos: usize,
+struct Parser<'s, 'e> {
+    lexer: Lexer<'s>,
+    /// One token of lookahead; tokens are lexed on demand and moved into the tree.
+    peeked: Option<Token>,
+    /// The span of the last token taken.
+    last: Span,
     errors: &'e mut Vec<Diagnostic>,
     eof: Span,
 }
 
 impl Parser<'_, '_> {
-    fn peek(&self) -> Option<&Token> {
-        self.tokens.get(self.pos)
+    fn peek(&mut self) -> Option<&Token> {
+        if self.peeked.is_none() {
+            self.peeked = self.lexer.next_token(self.errors);
+        }
+        self.peeked.as_ref()
     }
 
-    fn bump(&mut self) -> Option<&Token> {
-        let t = self.tokens.get(self.pos);
-        self.pos += 1;
+    fn bump(&mut self) -> Option<Token> {
+        self.peek();
+        let t = self.peeked.take();
+        if let Some(t) = &t {
+            self.last = t.span;
+        }
         t
     }
 
@@ -46,12 +56,18 @@ impl Parser<'_, '_> {
         let mut newlines = 0usize;
         while let Some(tok) = self.peek() {
             let span = tok.span;
-            match &tok.kind {
+            let blank_before = newlines >= 2 && !items.is_empty();
+            // What the token is, copied out so the lookahead borrow ends here.
+            let found = match &tok.kind {
                 TokenKind::Newline => {
                     newlines += 1;
-                    self.pos += 1;
+                    self.bump();
+                    continue;
                 }
-                TokenKind::Semi => self.pos += 1,
+                TokenKind::Semi => {
+                    self.bump();
+                    continue;
+                }
                 TokenKind::RBrace if depth > 0 => break,
                 TokenKind::RBrace => {
                     self.errors.push(
@@ -59,42 +75,52 @@ impl Parser<'_, '_> {
                             .with_label("no block is open here")
                             .with_help("remove this `}` or add the `{` it closes"),
                     );
-                    self.pos += 1;
+                    self.bump();
+                    continue;
                 }
-                TokenKind::Comment(text) => {
-                    let item = Item {
-                        kind: ItemKind::Comment(Spanned::new(text.clone(), span)),
-                        blank_before: newlines >= 2 && !items.is_empty(),
+                TokenKind::Comment(_) => {
+                    let Some(Token {
+                        kind: TokenKind::Comment(text),
+                        ..
+                    }) = self.bump()
+                    else {
+                        unreachable!("peeked")
                     };
-                    items.push(item);
+                    items.push(Item {
+                        kind: ItemKind::Comment(Spanned::new(text, span)),
+                        blank_before,
+                    });
                     newlines = 0;
-                    self.pos += 1;
+                    continue;
                 }
                 TokenKind::Atom(Value::Word(_)) => {
                     let d = self.directive(depth);
                     items.push(Item {
                         kind: ItemKind::Directive(d),
-                        blank_before: newlines >= 2 && !items.is_empty(),
+                        blank_before,
                     });
                     newlines = 0;
+                    continue;
                 }
-                TokenKind::LBrace | TokenKind::Atom(_) => {
-                    let found = match &tok.kind {
-                        TokenKind::LBrace => "`{`",
-                        TokenKind::Atom(v) => v.describe(),
-                        _ => unreachable!("matched above"),
-                    };
-                    if !matches!(tok.kind, TokenKind::Atom(Value::Invalid)) {
-                        self.errors.push(
-                            Diagnostic::error(codes::EXPECTED_KEYWORD, span, format!("expected a keyword, found {found}"))
-                                .with_label("a directive starts with a keyword here")
-                                .with_help("every line is `keyword arguments...`, e.g. `real rs1 192.0.2.21 weight 3`"),
-                        );
-                    }
-                    self.skip_statement();
-                    newlines = 0;
-                }
+                TokenKind::Atom(Value::Invalid) => None,
+                TokenKind::LBrace => Some("`{`"),
+                TokenKind::Atom(v) => Some(v.describe()),
+            };
+            if let Some(found) = found {
+                self.errors.push(
+                    Diagnostic::error(
+                        codes::EXPECTED_KEYWORD,
+                        span,
+                        format!("expected a keyword, found {found}"),
+                    )
+                    .with_label("a directive starts with a keyword here")
+                    .with_help(
+                        "every line is `keyword arguments...`, e.g. `real rs1 192.0.2.21 weight 3`",
+                    ),
+                );
             }
+            self.skip_statement();
+            newlines = 0;
         }
         items
     }
@@ -108,7 +134,9 @@ impl Parser<'_, '_> {
                     self.skip_balanced();
                     return;
                 }
-                _ => self.pos += 1,
+                _ => {
+                    self.bump();
+                }
             }
         }
     }
@@ -131,20 +159,30 @@ impl Parser<'_, '_> {
     }
 
     fn directive(&mut self, depth: usize) -> Directive {
-        let tok = self.bump().expect("caller peeked a word").clone();
-        let TokenKind::Atom(Value::Word(name)) = tok.kind else {
+        let Some(Token {
+            kind: TokenKind::Atom(Value::Word(name)),
+            span: name_span,
+        }) = self.bump()
+        else {
             unreachable!("caller checked")
         };
         let mut args = Vec::new();
-        let mut end = tok.span;
+        let mut end = name_span;
         while let Some(Token {
-            kind: TokenKind::Atom(v),
+            kind: TokenKind::Atom(_),
             span,
         }) = self.peek()
         {
-            args.push(Spanned::new(v.clone(), *span));
-            end = *span;
-            self.pos += 1;
+            let span = *span;
+            let Some(Token {
+                kind: TokenKind::Atom(v),
+                ..
+            }) = self.bump()
+            else {
+                unreachable!("peeked an atom")
+            };
+            args.push(Spanned::new(v, span));
+            end = span;
         }
         let mut block = None;
         if let Some(Token {
@@ -164,17 +202,14 @@ impl Parser<'_, '_> {
                     .with_help("an .lvs file needs at most three levels: remove the extra braces"),
                 );
                 self.skip_balanced();
-                end = self
-                    .tokens
-                    .get(self.pos.saturating_sub(1))
-                    .map_or(open, |t| t.span);
+                end = self.last;
                 block = Some(Block {
                     items: Vec::new(),
                     open,
                     close: end,
                 });
             } else {
-                self.pos += 1;
+                self.bump();
                 let items = self.items(depth + 1);
                 let close = match self.peek() {
                     Some(Token {
@@ -182,7 +217,7 @@ impl Parser<'_, '_> {
                         span,
                     }) => {
                         let s = *span;
-                        self.pos += 1;
+                        self.bump();
                         s
                     }
                     _ => {
@@ -204,21 +239,23 @@ impl Parser<'_, '_> {
         }
         let trailing_comment = match self.peek() {
             Some(Token {
-                kind: TokenKind::Comment(text),
-                span,
-            }) => {
-                let c = Spanned::new(text.clone(), *span);
-                self.pos += 1;
-                Some(c)
-            }
+                kind: TokenKind::Comment(_),
+                ..
+            }) => match self.bump() {
+                Some(Token {
+                    kind: TokenKind::Comment(text),
+                    span,
+                }) => Some(Spanned::new(text, span)),
+                _ => unreachable!("peeked a comment"),
+            },
             _ => None,
         };
         Directive {
-            name: Spanned::new(name, tok.span),
+            name: Spanned::new(name, name_span),
             args,
             block,
             trailing_comment,
-            span: tok.span.join(end),
+            span: name_span.join(end),
         }
     }
 }

@@ -27,7 +27,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         match &src.not_utf8 {
             Some(d) => reporter.file(&src.name, &src.text, std::slice::from_ref(d)),
             None => {
-                let compiled = lvsc_compiler::compile_source(&src.text);
+                let compiled = lvsc_compiler::check_source(&src.text);
                 // The source is shown under each diagnostic: never with a secret in it.
                 reporter.file(
                     &src.name,

@@ -1,6 +1,6 @@
 //! Names: unique definitions, resolving references ("did you mean"), unused definitions.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use lvsc_lang::diagnostic::did_you_mean;
 use lvsc_lang::{Diagnostic, Span, Spanned};
@@ -37,7 +37,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
         unique(out, "real", p.reals.iter().map(|r| &r.name));
     }
     // A real is a host: one name, one address, whichever pools it is in.
-    let mut hosts: HashMap<&str, &lvsc_lang::ast::Real> = HashMap::new();
+    let mut hosts: HashMap<&str, &lvsc_lang::ast::Real> = HashMap::default();
     for r in f.pools.iter().flat_map(|p| &p.reals) {
         match hosts.get(r.name.value.as_str()) {
             Some(first) if first.addr.value.ip != r.addr.value.ip => out.push(
@@ -63,7 +63,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
     }
 
     let pool_names: Vec<&str> = f.pools.iter().map(|p| p.name.value.as_str()).collect();
-    let mut used = HashSet::new();
+    let mut used = HashSet::default();
     for s in &f.services {
         match &s.pool {
             Some(p) => {
@@ -140,7 +140,7 @@ fn unique<'a>(
     what: &str,
     names: impl Iterator<Item = &'a Spanned<String>>,
 ) {
-    let mut seen: HashMap<&str, Span> = HashMap::new();
+    let mut seen: HashMap<&str, Span> = HashMap::default();
     for n in names {
         if let Some(first) = seen.get(n.value.as_str()) {
             out.push(

@@ -1,6 +1,6 @@
 //! Pools: weights, thresholds, duplicate reals.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use lvsc_lang::{Diagnostic, Span, Spanned};
 
@@ -21,7 +21,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
         weight(out, w);
     }
     for p in &ctx.file.pools {
-        let mut seen: HashMap<(std::net::IpAddr, Option<u16>), Span> = HashMap::new();
+        let mut seen: HashMap<(std::net::IpAddr, Option<u16>), Span> = HashMap::default();
         for r in &p.reals {
             let key = (
                 r.addr.value.ip,

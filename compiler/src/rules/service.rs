@@ -1,7 +1,7 @@
 //! Virtual services: VIP form and uniqueness, families, schedulers, persistence,
 //! content routing.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::net::IpAddr;
 
 use lvsc_lang::diagnostic::did_you_mean;
@@ -11,8 +11,8 @@ use crate::codes;
 use crate::ctx::{Ctx, SCHEDULERS};
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
-    let mut keys: HashMap<String, Span> = HashMap::new();
-    let mut taken: HashMap<IpAddr, (Span, &str)> = HashMap::new();
+    let mut keys: HashMap<String, Span> = HashMap::default();
+    let mut taken: HashMap<IpAddr, (Span, &str)> = HashMap::default();
     for a in ctx.director_addresses() {
         taken.insert(a.addr.value.ip, (a.addr.span, "a director's address"));
     }
