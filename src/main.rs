@@ -1,6 +1,11 @@
 //! `lvsc`: the command-line front end. It only wires: reading files, choosing output
 //! formats and exit codes; the work happens in the library crates.
 
+/// mimalloc: the check of a 10,000-service file allocates millions of small strings,
+/// where it takes 40 % less time than the system allocator (docs/perf.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod commands;
 mod input;
 mod report;
