@@ -1,5 +1,8 @@
 //! The `check` and `fmt` commands, run as a user runs them.
 
+mod common;
+use common::examples;
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
@@ -27,17 +30,6 @@ fn lvsc_stdin(args: &[&str], input: &[u8]) -> Output {
     let out = child.wait_with_output().unwrap();
     writer.join().unwrap();
     out
-}
-
-fn examples() -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir("examples")
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "lvs"))
-        .map(|p| p.to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
 }
 
 fn tmp(name: &str, bytes: &[u8]) -> std::path::PathBuf {

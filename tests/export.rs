@@ -1,5 +1,8 @@
 //! `lvsc export` and `lvsc hosts` over every example.
 
+mod common;
+use common::examples;
+
 use std::process::Command;
 
 fn lvsc(args: &[&str]) -> std::process::Output {
@@ -7,17 +10,6 @@ fn lvsc(args: &[&str]) -> std::process::Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-fn examples() -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir("examples")
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "lvs"))
-        .map(|p| p.to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
 }
 
 #[test]
