@@ -106,3 +106,21 @@ fn storage_servers_export_to_the_pools_that_mount() {
             .any(|m| m.fstype == "gfs2" && m.path == "/srv/shared")
     }));
 }
+
+#[test]
+fn every_ir_item_traces_back_to_its_source() {
+    let text = std::fs::read_to_string("examples/web-dr.lvs").unwrap();
+    let compiled = lvsc_compiler::compile_source(&text);
+    let at = |key: &str| {
+        let span = compiled
+            .source_map
+            .get(key)
+            .unwrap_or_else(|| panic!("{key} not in the source map"));
+        &text[span.start..span.end()]
+    };
+    assert!(at("service/www").starts_with("service www {"));
+    assert!(at("pool/web").starts_with("pool web {"));
+    assert_eq!(at("real/web/rs2"), "real rs2 192.0.2.22 weight 1");
+    assert!(at("director/lb2").starts_with("director lb2 192.0.2.3/24"));
+    assert!(at("vrrp").starts_with("vrrp 51 {"));
+}

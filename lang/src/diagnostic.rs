@@ -235,3 +235,12 @@ pub fn did_you_mean<'a>(
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
 }
+
+/// The help line for a name that is not among `candidates`: "did you mean `x`?" when one
+/// is close, else `otherwise()` (which usually lists what is allowed).
+pub fn suggest(word: &str, candidates: &[&str], otherwise: impl FnOnce() -> String) -> String {
+    match did_you_mean(word, candidates.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => otherwise(),
+    }
+}

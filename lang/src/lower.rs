@@ -3,7 +3,7 @@
 use crate::ast::*;
 use crate::codes;
 use crate::cst::{self, Directive};
-use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::diagnostic::{Diagnostic, suggest};
 use crate::span::{Span, Spanned};
 use crate::value::{Endpoint, Value};
 
@@ -176,10 +176,9 @@ impl Lower<'_> {
                 format!("unknown keyword `{name}` {place}"),
             )
             .with_label("not known here");
-            diag = match did_you_mean(name, allowed.iter().copied()) {
-                Some(s) => diag.with_help(format!("did you mean `{s}`?")),
-                None => diag.with_help(format!("expected one of: {}", allowed.join(", "))),
-            };
+            diag = diag.with_help(suggest(name, allowed, || {
+                format!("expected one of: {}", allowed.join(", "))
+            }));
             self.push(diag);
         }
         out
@@ -259,10 +258,9 @@ impl Lower<'_> {
         if allowed.contains(&w.value.as_str()) {
             return Some(w);
         }
-        let help = match did_you_mean(&w.value, allowed.iter().copied()) {
-            Some(s) => format!("did you mean `{s}`?"),
-            None => format!("expected one of: {}", allowed.join(", ")),
-        };
+        let help = suggest(&w.value, allowed, || {
+            format!("expected one of: {}", allowed.join(", "))
+        });
         self.push(
             Diagnostic::error(
                 codes::WRONG_ARGUMENT,
@@ -382,11 +380,10 @@ impl Lower<'_> {
                     f(self, w, a, v.span);
                 }
                 Value::Word(w) => {
-                    let help = match did_you_mean(w, allowed.iter().copied()) {
-                        Some(s) => format!("did you mean `{s}`?"),
-                        None if allowed.is_empty() => format!("`{kw}` takes no options"),
-                        None => format!("`{kw}` takes: {}", allowed.join(", ")),
-                    };
+                    let help = suggest(w, allowed, || match allowed {
+                        [] => format!("`{kw}` takes no options"),
+                        _ => format!("`{kw}` takes: {}", allowed.join(", ")),
+                    });
                     self.push(
                         Diagnostic::error(
                             codes::UNKNOWN_KEYWORD,

@@ -2,7 +2,7 @@
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use lvsc_lang::diagnostic::did_you_mean;
+use lvsc_lang::diagnostic::suggest;
 use lvsc_lang::{Diagnostic, Span, Spanned};
 
 use crate::codes;
@@ -128,11 +128,10 @@ fn resolve_pool(out: &mut Vec<Diagnostic>, p: &Spanned<String>, pools: &[&str]) 
         format!("no pool is named `{}`", p.value),
     )
     .with_label("unknown pool");
-    out.push(match did_you_mean(&p.value, pools.iter().copied()) {
-        Some(s) => d.with_help(format!("did you mean `{s}`?")),
-        None if pools.is_empty() => d.with_help("define it with `pool NAME { real ... }`"),
-        None => d.with_help(format!("defined pools: {}", pools.join(", "))),
-    });
+    out.push(d.with_help(suggest(&p.value, pools, || match pools {
+        [] => "define it with `pool NAME { real ... }`".into(),
+        _ => format!("defined pools: {}", pools.join(", ")),
+    })));
 }
 
 fn unique<'a>(

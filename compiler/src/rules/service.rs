@@ -4,7 +4,7 @@
 use rustc_hash::FxHashMap as HashMap;
 use std::net::IpAddr;
 
-use lvsc_lang::diagnostic::did_you_mean;
+use lvsc_lang::diagnostic::suggest;
 use lvsc_lang::{Diagnostic, Span, Value};
 
 use crate::codes;
@@ -156,10 +156,9 @@ fn scheduler(ctx: &Ctx<'_>, s: &lvsc_lang::ast::Service, out: &mut Vec<Diagnosti
         )
         .with_label("unknown scheduler");
         let names: Vec<&str> = SCHEDULERS.iter().map(|(n, _)| *n).collect();
-        out.push(match did_you_mean(&sch.name.value, names.iter().copied()) {
-            Some(x) => d.with_help(format!("did you mean `{x}`?")),
-            None => d.with_help(format!("schedulers: {}", names.join(", "))),
-        });
+        out.push(d.with_help(suggest(&sch.name.value, &names, || {
+            format!("schedulers: {}", names.join(", "))
+        })));
         return;
     };
     for f in &sch.flags {
