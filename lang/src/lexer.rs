@@ -13,14 +13,15 @@ use nom::character::complete::{char, digit1};
 use nom::combinator::{all_consuming, opt, recognize};
 use nom::sequence::{delimited, preceded};
 use nom::{IResult, Parser};
-use nom_locate::LocatedSpan;
 
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::span::Span;
 use crate::value::{Endpoint, Protocol, Value};
 
-type Input<'a> = LocatedSpan<&'a str>;
+/// Plain `&str` input; byte offsets come from the remaining length, which is cheaper
+/// than a located span that counts lines on every step.
+type Input<'a> = &'a str;
 
 /// What a token is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,13 +58,16 @@ pub fn lex(source: &str, errors: &mut Vec<Diagnostic>) -> Vec<Token> {
 /// Produces tokens one at a time, so the parser never holds them all in memory.
 pub struct Lexer<'a> {
     input: Input<'a>,
+    /// Length of the whole source: offset = len - remaining.
+    len: usize,
 }
 
 impl<'a> Lexer<'a> {
     /// A lexer at the start of `source`.
     pub fn new(source: &'a str) -> Self {
         Lexer {
-            input: Input::new(source),
+            input: source,
+            len: source.len(),
         }
     }
 
@@ -71,8 +75,8 @@ impl<'a> Lexer<'a> {
     pub fn next_token(&mut self, errors: &mut Vec<Diagnostic>) -> Option<Token> {
         let (rest, _) = blanks(self.input).expect("take_while cannot fail");
         let input = rest;
-        let start = input.location_offset();
-        let c = input.fragment().chars().next()?;
+        let start = self.len - input.len();
+        let c = input.chars().next()?;
         let (rest, kind) = match c {
             '\n' => (advance(input, 1), TokenKind::Newline),
             '{' => (advance(input, 1), TokenKind::LBrace),
@@ -82,30 +86,27 @@ impl<'a> Lexer<'a> {
                 let (rest, text) = comment(input).expect("comment always matches after '#'");
                 (
                     rest,
-                    TokenKind::Comment(text.fragment().trim_end_matches('\r').to_string()),
+                    TokenKind::Comment(text.trim_end_matches('\r').to_string()),
                 )
             }
-            '"' => lex_string(input, errors),
+            '"' => lex_string(input, start, errors),
             _ => {
                 let (rest, atom) = atom_text(input).expect("a non-delimiter starts an atom");
-                let span = Span::new(start, rest.location_offset());
-                (
-                    rest,
-                    TokenKind::Atom(classify(atom.fragment(), span, errors)),
-                )
+                let span = Span::new(start, self.len - rest.len());
+                (rest, TokenKind::Atom(classify(atom, span, errors)))
             }
         };
         self.input = rest;
         Some(Token {
             kind,
-            span: Span::new(start, rest.location_offset()),
+            span: Span::new(start, self.len - rest.len()),
         })
     }
 }
 
 /// Advances `n` bytes (nom's `take` counts characters; the fuzzer found the difference).
 fn advance(input: Input<'_>, n: usize) -> Input<'_> {
-    nom::Input::take_split(&input, n).0
+    &input[n..]
 }
 
 fn blanks(input: Input<'_>) -> IResult<Input<'_>, Input<'_>> {
@@ -127,9 +128,12 @@ fn atom_text(input: Input<'_>) -> IResult<Input<'_>, Input<'_>> {
 
 /// Lexes a double-quoted string with `\"`, `\\`, `\n` and `\t` escapes; strings end on
 /// their line, so an unterminated one is reported and recovery resumes at the newline.
-fn lex_string<'a>(input: Input<'a>, errors: &mut Vec<Diagnostic>) -> (Input<'a>, TokenKind) {
-    let start = input.location_offset();
-    let text = input.fragment();
+fn lex_string<'a>(
+    input: Input<'a>,
+    start: usize,
+    errors: &mut Vec<Diagnostic>,
+) -> (Input<'a>, TokenKind) {
+    let text = input;
     let mut out = String::new();
     let mut chars = text.char_indices().skip(1);
     while let Some((i, c)) = chars.next() {
