@@ -8,6 +8,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod commands;
 mod input;
+mod output;
 mod report;
 
 use std::process::ExitCode;
@@ -32,6 +33,10 @@ enum Command {
     Export(commands::export::Args),
     /// List each host of the cluster and its role.
     Hosts(commands::hosts::Args),
+    /// Write each host's files (keepalived.conf, nftables.conf, setup.sh, ...).
+    Build(commands::build::Args),
+    /// Make a director match the cluster file.
+    Apply(commands::apply::Args),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +46,8 @@ fn main() -> ExitCode {
         Command::Fmt(args) => commands::fmt::run(args),
         Command::Export(args) => commands::export::run(args),
         Command::Hosts(args) => commands::hosts::run(args),
+        Command::Build(args) => commands::build::run(args),
+        Command::Apply(args) => commands::apply::run(args),
     };
     match result {
         Ok(code) => code,

@@ -54,6 +54,8 @@ pub const VRRP_ROUTER_ID: &str = "lvsc::vrrp::router-id";
 pub const VRRP_PRIORITY: &str = "lvsc::vrrp::priority";
 /// Not exactly one director that will be master.
 pub const VRRP_SINGLE_MASTER: &str = "lvsc::vrrp::single-master";
+/// Authentication on a VRRP group of IPv6 directors (VRRPv3 has none).
+pub const VRRP_IPV6_AUTH: &str = "lvsc::vrrp::ipv6-auth";
 /// More than one `vrrp` group.
 pub const VRRP_ONE_GROUP: &str = "lvsc::vrrp::one-group";
 /// Services but no director.

@@ -3,8 +3,6 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::Context;
-
 use crate::input;
 use crate::report::{Format, Reporter};
 
@@ -50,7 +48,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 eprintln!("{path}: not formatted");
                 failed = true;
             } else {
-                write_atomically(path, &formatted)?;
+                crate::output::write_if_changed(std::path::Path::new(path), &formatted, None)?;
                 eprintln!("{path}: formatted");
             }
         }
@@ -63,23 +61,4 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// Writes beside the file and renames over it, so a crash never leaves half a file.
-fn write_atomically(path: &str, text: &str) -> anyhow::Result<()> {
-    let target = std::path::Path::new(path);
-    let dir = target
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let name = target
-        .file_name()
-        .context("not a file path")?
-        .to_string_lossy();
-    let tmp = dir.join(format!(".{name}.lvsc-fmt.tmp"));
-    let perms = std::fs::metadata(target)?.permissions();
-    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::set_permissions(&tmp, perms)?;
-    std::fs::rename(&tmp, target).with_context(|| format!("replacing {path}"))?;
-    Ok(())
 }

@@ -1,5 +1,7 @@
 //! One module per subcommand.
 
+pub mod apply;
+pub mod build;
 pub mod check;
 pub mod export;
 pub mod fmt;

@@ -1,4 +1,5 @@
 //! Helpers shared by the CLI tests.
+#![allow(dead_code)] // each test crate uses part of these helpers
 
 /// The `.lvs` files under examples/, sorted.
 pub fn examples() -> Vec<String> {
@@ -10,4 +11,96 @@ pub fn examples() -> Vec<String> {
         .collect();
     v.sort();
     v
+}
+
+/// Whether system tests may run here: root and every tool present. When they cannot,
+/// say so loudly; under CI (`CI=true`) a skip is a failure.
+pub fn system_test_can_run(test: &str, tools: &[&str]) -> bool {
+    let mut missing: Vec<String> = tools
+        .iter()
+        .filter(|t| {
+            !std::process::Command::new("sh")
+                .args(["-c", &format!("command -v {t}")])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .map(|t| format!("`{t}` not installed"))
+        .collect();
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { geteuid() } != 0 {
+        missing.push("not root".into());
+    }
+    if missing.is_empty() {
+        return true;
+    }
+    let why = missing.join(", ");
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("SYSTEM TEST {test} CANNOT RUN under CI: {why}");
+    }
+    eprintln!("\n!!!!! SYSTEM TEST {test} SKIPPED: {why} (run ./scripts/test-all as root) !!!!!\n");
+    false
+}
+
+unsafe extern "C" {
+    fn geteuid() -> u32;
+}
+
+/// Runs a command; panics with its output when it fails.
+pub fn run(cmd: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(cmd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd} {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A network namespace removed (with every process in it) when dropped, also on panic.
+pub struct Netns {
+    /// Its name.
+    pub name: String,
+}
+
+impl Netns {
+    /// Creates `lvsc-<tag>-<pid>` with loopback up.
+    pub fn new(tag: &str) -> Self {
+        let name = format!("lvsc-{tag}-{}", std::process::id());
+        let _ = std::process::Command::new("ip")
+            .args(["netns", "del", &name])
+            .output();
+        run("ip", &["netns", "add", &name]);
+        let ns = Netns { name };
+        ns.exec("ip", &["link", "set", "lo", "up"]);
+        ns
+    }
+
+    /// Runs a command inside; panics when it fails.
+    pub fn exec(&self, cmd: &str, args: &[&str]) -> String {
+        let mut all = vec!["netns", "exec", &self.name, cmd];
+        all.extend_from_slice(args);
+        run("ip", &all)
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        if let Ok(out) = std::process::Command::new("ip")
+            .args(["netns", "pids", &self.name])
+            .output()
+        {
+            for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+                let _ = std::process::Command::new("kill")
+                    .args(["-9", pid])
+                    .output();
+            }
+        }
+        let _ = std::process::Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .output();
+    }
 }

@@ -62,6 +62,18 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
                 .with_help("pick a virtual router id from 1 to 255, unique on the segment"),
             );
         }
+        let v6 = b
+            .directors
+            .first()
+            .and_then(|d| d.addresses.first())
+            .is_some_and(|a| a.addr.value.ip.is_ipv6());
+        if let Some(auth) = v.auth.as_ref().filter(|_| v6) {
+            out.push(
+                Diagnostic::warning(codes::VRRP_IPV6_AUTH, auth.span, "VRRP between IPv6 directors has no authentication")
+                    .with_label("ignored: VRRPv3 carries no secret")
+                    .with_help("remove `auth`; protect the segment instead (VRRPv3, RFC 5798, dropped authentication)"),
+            );
+        }
         if let Some(auth) = &v.auth
             && let SecretSource::Inline(s) = &auth.secret
         {

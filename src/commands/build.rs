@@ -1,0 +1,75 @@
+//! `lvsc build FILE --out DIR [--target hosts|nftables]`: write each host's files.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::ValueEnum;
+
+use crate::commands::compile_file;
+use crate::output::{Written, write_if_changed};
+
+/// What `build` generates.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum BuildTarget {
+    /// Every host: keepalived.conf, nftables.conf, sysctl.conf, setup.sh, exports.
+    #[default]
+    Hosts,
+    /// Each director's nftables data plane (for kernels without IPVS).
+    Nftables,
+}
+
+/// Arguments of `lvsc build`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The .lvs file (`-` reads standard input).
+    file: String,
+    /// Output directory: one folder per host, and manifest.json.
+    #[arg(long, short)]
+    out: PathBuf,
+    /// What to generate.
+    #[arg(long, value_enum, default_value_t)]
+    target: BuildTarget,
+}
+
+/// Runs the command.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let Some(cluster) = compile_file(&args.file)? else {
+        return Ok(ExitCode::from(1));
+    };
+    let target = match args.target {
+        BuildTarget::Hosts => lvsc_hosts::Target::Hosts,
+        BuildTarget::Nftables => lvsc_hosts::Target::Nftables,
+    };
+    // Everything is generated before anything is written: an error writes nothing.
+    let files = match lvsc_hosts::build(&cluster, target) {
+        Ok(f) => f,
+        Err(errors) => {
+            for e in errors {
+                eprintln!("lvsc: {}: {}", e.host, e.message);
+            }
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let (mut changed, mut unchanged) = (0, 0);
+    for f in &files {
+        let path = args.out.join(&f.host).join(&f.name);
+        let mode = if f.executable { 0o755 } else { 0o644 };
+        match write_if_changed(&path, &f.contents, Some(mode))? {
+            Written::Changed => {
+                changed += 1;
+                eprintln!("wrote {}", path.display());
+            }
+            Written::Unchanged => unchanged += 1,
+        }
+    }
+    write_if_changed(
+        &args.out.join("manifest.json"),
+        &lvsc_hosts::manifest(&cluster, &files),
+        Some(0o644),
+    )?;
+    eprintln!(
+        "{} files: {changed} written, {unchanged} unchanged",
+        files.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
