@@ -258,7 +258,19 @@ fn keepalived_accepts_every_director_config() {
             ifaces.dedup();
             for i in ifaces {
                 // This kernel has no dummy devices; a veth end serves as well.
-                ns.exec("ip", &["link", "add", i, "type", "veth", "peer", "name", &format!("{i}-peer")]);
+                ns.exec(
+                    "ip",
+                    &[
+                        "link",
+                        "add",
+                        i,
+                        "type",
+                        "veth",
+                        "peer",
+                        "name",
+                        &format!("{i}-peer"),
+                    ],
+                );
                 ns.exec("ip", &["link", "set", i, "up"]);
             }
             let conf = dir.join(&d.name).join("keepalived.conf");

@@ -68,3 +68,6 @@ pub const INLINE_SECRET: &str = "lvsc::secret::inline";
 pub const SINGLE_SERVER_SCALE: &str = "lvsc::storage::single-server-scale";
 /// A storage source in the wrong form for its kind.
 pub const STORAGE_SOURCE: &str = "lvsc::storage::source";
+/// Text that generated files cannot carry safely (control characters, a quote in a
+/// keepalived string, whitespace in a URL path).
+pub const UNSAFE_TEXT: &str = "lvsc::text::unsafe";

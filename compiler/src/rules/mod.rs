@@ -11,6 +11,7 @@ mod names;
 mod pool;
 mod service;
 mod storage;
+mod text;
 
 /// Runs every rule over the file.
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
@@ -20,5 +21,6 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
     pool::check(ctx, out);
     forward::check(ctx, out);
     storage::check(ctx, out);
+    text::check(ctx, out);
 }
 pub use forward::nat_gateway;
