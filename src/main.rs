@@ -35,6 +35,8 @@ enum Command {
     Hosts(commands::hosts::Args),
     /// Write each host's files (keepalived.conf, nftables.conf, setup.sh, ...).
     Build(commands::build::Args),
+    /// Show what would change on which host (exit 0 none, 2 changes, 1 error).
+    Plan(commands::plan::Args),
     /// Make a director match the cluster file.
     Apply(commands::apply::Args),
 }
@@ -48,6 +50,7 @@ fn main() -> ExitCode {
         Command::Hosts(args) => commands::hosts::run(args),
         Command::Build(args) => commands::build::run(args),
         Command::Apply(args) => commands::apply::run(args),
+        Command::Plan(args) => commands::plan::run(args),
     };
     match result {
         Ok(code) => code,

@@ -20,6 +20,16 @@ pub fn stderr_color() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
 }
 
+/// `1 risk`, `2 risks`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Whether standard output should be coloured: only on a terminal, never with NO_COLOR.
+pub fn stdout_color() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+}
+
 /// Diagnostics rendered per file in text mode; the rest are counted.
 const MAX_RENDERED: usize = 100;
 
@@ -80,13 +90,11 @@ impl Reporter {
                 );
             }
             Format::Text => {
-                let plural =
-                    |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
                 eprintln!(
                     "{} checked: {}, {}",
-                    plural(files, "file"),
-                    plural(self.errors, "error"),
-                    plural(self.warnings, "warning")
+                    plural(files, "file", "files"),
+                    plural(self.errors, "error", "errors"),
+                    plural(self.warnings, "warning", "warnings")
                 );
             }
         }

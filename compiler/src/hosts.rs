@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::ir::*;
@@ -236,9 +237,17 @@ fn directors(c: &Cluster) -> Vec<DirectorView> {
         .collect()
 }
 
+/// What a DR real needs so it never answers ARP for the VIP it holds on lo.
+const DR_SYSCTLS: [(&str, &str); 4] = [
+    ("net.ipv4.conf.all.arp_ignore", "1"),
+    ("net.ipv4.conf.all.arp_announce", "2"),
+    ("net.ipv4.conf.lo.arp_ignore", "1"),
+    ("net.ipv4.conf.lo.arp_announce", "2"),
+];
+
 fn reals(c: &Cluster) -> Vec<RealServerView> {
-    let mut views: BTreeMap<String, RealServerView> = BTreeMap::new();
-    let gateways: BTreeMap<(&str, &str), Option<IpAddr>> = c
+    // Hash maps, not sorted maps: a big cluster has 160,000 (pool, real) pairs.
+    let gateways: FxHashMap<(&str, &str), Option<IpAddr>> = c
         .pools
         .iter()
         .flat_map(|p| {
@@ -247,41 +256,34 @@ fn reals(c: &Cluster) -> Vec<RealServerView> {
                 .map(move |h| ((p.name.as_str(), h.name.as_str()), h.gateway))
         })
         .collect();
-    let mut order = Vec::new();
-    for p in &c.pools {
-        for h in &p.hosts {
-            if !views.contains_key(&h.name) {
-                order.push(h.name.clone());
-                views.insert(
-                    h.name.clone(),
-                    RealServerView {
-                        name: h.name.clone(),
-                        ip: h.ip,
-                        loopback_vips: BTreeSet::new(),
-                        tunnel_vips: BTreeSet::new(),
-                        nat_gateway: None,
-                        sysctls: BTreeMap::new(),
-                        mounts: Vec::new(),
-                        services: Vec::new(),
-                    },
-                );
-            }
-        }
+    let mut index: FxHashMap<&str, usize> = FxHashMap::default();
+    let mut list: Vec<RealServerView> = Vec::new();
+    for h in c.pools.iter().flat_map(|p| &p.hosts) {
+        index.entry(h.name.as_str()).or_insert_with(|| {
+            list.push(RealServerView {
+                name: h.name.clone(),
+                ip: h.ip,
+                loopback_vips: BTreeSet::new(),
+                tunnel_vips: BTreeSet::new(),
+                nat_gateway: None,
+                sysctls: BTreeMap::new(),
+                mounts: Vec::new(),
+                services: Vec::new(),
+            });
+            list.len() - 1
+        });
     }
     for s in &c.services {
         for r in &s.reals {
-            let Some(v) = views.get_mut(&r.name) else {
+            let Some(v) = index.get(r.name.as_str()).map(|&i| &mut list[i]) else {
                 continue;
             };
             v.services.push((s.name.clone(), s.forward.method));
             match s.forward.method {
                 ForwardMethod::Dr => {
                     v.loopback_vips.extend(s.vips.iter().map(|x| x.ip));
-                    for k in ["all", "lo"] {
-                        v.sysctls
-                            .insert(format!("net.ipv4.conf.{k}.arp_ignore"), "1".into());
-                        v.sysctls
-                            .insert(format!("net.ipv4.conf.{k}.arp_announce"), "2".into());
+                    for (k, val) in DR_SYSCTLS {
+                        v.sysctls.insert(k.to_string(), val.to_string());
                     }
                 }
                 ForwardMethod::Tun => {
@@ -338,7 +340,7 @@ fn reals(c: &Cluster) -> Vec<RealServerView> {
                 None => m.options.clone(),
             };
             for h in &pool.hosts {
-                if let Some(v) = views.get_mut(&h.name)
+                if let Some(v) = index.get(h.name.as_str()).map(|&i| &mut list[i])
                     && !v.mounts.iter().any(|x| x.path == m.path)
                 {
                     v.mounts.push(MountView {
@@ -352,7 +354,7 @@ fn reals(c: &Cluster) -> Vec<RealServerView> {
             }
         }
     }
-    order.into_iter().filter_map(|n| views.remove(&n)).collect()
+    list
 }
 
 /// The kernel's fallback tunnel device for an encapsulation.

@@ -8,6 +8,7 @@ pub mod codes;
 pub mod hosts;
 pub mod ir;
 pub mod net;
+pub mod plan;
 
 mod build;
 mod ctx;

@@ -6,6 +6,7 @@ pub mod check;
 pub mod export;
 pub mod fmt;
 pub mod hosts;
+pub mod plan;
 
 use lvsc_compiler::Cluster;
 

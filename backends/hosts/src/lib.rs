@@ -62,8 +62,24 @@ fn file(host: &str, name: &str, contents: String) -> OutputFile {
 
 /// Generates every file of `target`, sorted by host and name; errors name the host.
 pub fn build(cluster: &Cluster, target: Target) -> Result<Vec<OutputFile>, Vec<BuildError>> {
+    build_for(cluster, target, None)
+}
+
+/// Like [`build`], for the named hosts only (every host when `only` is `None`). A file
+/// depends only on the cluster name and its host's view, so a plan renders just the
+/// hosts whose view changed.
+pub fn build_for(
+    cluster: &Cluster,
+    target: Target,
+    only: Option<&std::collections::BTreeSet<String>>,
+) -> Result<Vec<OutputFile>, Vec<BuildError>> {
     let r = render::Renderer::new();
-    let hosts = lvsc_compiler::hosts(cluster);
+    let mut hosts = lvsc_compiler::hosts(cluster);
+    if let Some(only) = only {
+        hosts.directors.retain(|h| only.contains(&h.name));
+        hosts.reals.retain(|h| only.contains(&h.name));
+        hosts.storage.retain(|h| only.contains(&h.name));
+    }
     let c = cluster.name.as_str();
     let mut errors = Vec::new();
     let mut out = Vec::new();

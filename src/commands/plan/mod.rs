@@ -1,0 +1,223 @@
+//! `lvsc plan FILE --from OLD`: what would change on which host, for reviews in CI.
+//! Exit codes: 0 no change, 2 changes, 1 error.
+
+mod json;
+mod markdown;
+mod text;
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::ValueEnum;
+use lvsc_compiler::Cluster;
+use lvsc_compiler::plan::{Plan, plan};
+use serde::Serialize;
+
+use crate::input::SourceText;
+use crate::report::{Format, Reporter};
+
+/// Plan output formats.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// For people: +/-/~ per host, coloured on a terminal.
+    #[default]
+    Text,
+    /// For a pull-request comment: a summary table and collapsible details per host.
+    Markdown,
+    /// For tools: the versioned schema in docs/plan-json.md.
+    Json,
+}
+
+/// Arguments of `lvsc plan`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The .lvs file as it should be.
+    file: String,
+    /// The file as it is: a path, or `git:REV` for FILE at that git revision.
+    #[arg(long)]
+    from: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: PlanFormat,
+    /// Leave out the diffs of generated files.
+    #[arg(long)]
+    no_files: bool,
+}
+
+/// A generated file that changes, as a unified diff.
+#[derive(Clone, Debug, Serialize)]
+pub struct FileDiff {
+    /// `host/file`.
+    pub path: String,
+    /// Unified diff.
+    pub diff: String,
+}
+
+/// A plan with the generated-file diffs of each host.
+pub struct Review {
+    /// The semantic plan.
+    pub plan: Plan,
+    /// File diffs by host.
+    pub files: std::collections::BTreeMap<String, Vec<FileDiff>>,
+    /// Shown as the file being planned.
+    pub name: String,
+}
+
+/// Runs the command.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let Some(from) = &args.from else {
+        bail!(
+            "planning against a live director needs the IPVS backend, which is not built yet; use --from OLD (a file or git:REV)"
+        );
+    };
+    let new_src = crate::input::read(&args.file)?;
+    let old_src = read_old(from, &args.file)?;
+    // Two independent files: compile them on two cores (diagnostics print old first).
+    let (old, new) = std::thread::scope(|s| {
+        let new = s.spawn(|| lvsc_compiler::compile_source(&new_src.text));
+        let old = compile(&old_src);
+        (old, new.join().expect("the compiler does not panic"))
+    });
+    let new = report(&new_src, new);
+    let (Some(old), Some(new)) = (old, new) else {
+        return Ok(ExitCode::from(1));
+    };
+    let plan = plan(&old, &new);
+    // Files depend only on the cluster name and their host's view: render only the hosts
+    // the plan names, unless the name itself changed.
+    let changed: std::collections::BTreeSet<String> =
+        plan.hosts.iter().map(|h| h.host.clone()).collect();
+    let only = (old.name == new.name).then_some(&changed);
+    let files = if args.no_files {
+        Default::default()
+    } else {
+        file_diffs(&old, &new, only)?
+    };
+    let review = Review {
+        plan,
+        files,
+        name: args.file.clone(),
+    };
+    let out = match args.format {
+        PlanFormat::Text => text::render(&review, crate::report::stdout_color()),
+        PlanFormat::Markdown => markdown::render(&review),
+        PlanFormat::Json => json::render(&review),
+    };
+    print!("{out}");
+    Ok(if review.plan.is_empty() && review.files.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
+fn compile(src: &SourceText) -> Option<Cluster> {
+    report(src, lvsc_compiler::compile_source(&src.text))
+}
+
+/// Prints a file's diagnostics (secrets masked); the cluster when there was no error.
+fn report(src: &SourceText, compiled: lvsc_compiler::Compiled) -> Option<Cluster> {
+    let mut reporter = Reporter::new(Format::Text);
+    if let Some(d) = &src.not_utf8 {
+        reporter.file(&src.name, &src.text, std::slice::from_ref(d));
+        return None;
+    }
+    reporter.file(
+        &src.name,
+        &lvsc_lang::redact(&src.text, &compiled.secrets),
+        &compiled.diagnostics,
+    );
+    compiled.cluster
+}
+
+/// The old side: a file, or `git:REV` (FILE as committed at REV, read with git).
+fn read_old(from: &str, file: &str) -> anyhow::Result<SourceText> {
+    let Some(rev) = from.strip_prefix("git:") else {
+        return Ok(crate::input::read(from)?);
+    };
+    let path = Path::new(file);
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .context("FILE is not a file path")?
+        .to_string_lossy();
+    // `REV:./NAME` is resolved relative to the working directory given with -C.
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["show", &format!("{rev}:./{name}")])
+        .output()
+        .context("running git")?;
+    if !out.status.success() {
+        bail!(
+            "git show {rev}:{file}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    let label = format!("{file}@{rev}");
+    Ok(match lvsc_lang::decode(&out.stdout) {
+        Ok(t) => SourceText {
+            name: label,
+            text: t.to_string(),
+            not_utf8: None,
+        },
+        Err(d) => SourceText {
+            name: label,
+            text: String::from_utf8_lossy(&out.stdout).into_owned(),
+            not_utf8: Some(*d),
+        },
+    })
+}
+
+fn file_diffs(
+    old: &Cluster,
+    new: &Cluster,
+    only: Option<&std::collections::BTreeSet<String>>,
+) -> anyhow::Result<std::collections::BTreeMap<String, Vec<FileDiff>>> {
+    let build = |c: &Cluster| -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+        let files = lvsc_hosts::build_for(c, lvsc_hosts::Target::Hosts, only).map_err(|e| {
+            anyhow::anyhow!(
+                e.iter()
+                    .map(|e| format!("{}: {}", e.host, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        })?;
+        Ok(files
+            .into_iter()
+            .map(|f| (format!("{}/{}", f.host, f.name), f.contents))
+            .collect())
+    };
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| build(old));
+        let b = build(new);
+        (a.join().expect("rendering does not panic"), b)
+    });
+    let (a, b) = (a?, b?);
+    let mut out: std::collections::BTreeMap<String, Vec<FileDiff>> = Default::default();
+    let empty = String::new();
+    let paths: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    for p in paths {
+        let (x, y) = (a.get(p).unwrap_or(&empty), b.get(p).unwrap_or(&empty));
+        if x == y {
+            continue;
+        }
+        let diff = similar::TextDiff::configure()
+            .timeout(std::time::Duration::from_secs(5))
+            .diff_lines(x, y)
+            .unified_diff()
+            .context_radius(2)
+            .header(&format!("a/{p}"), &format!("b/{p}"))
+            .to_string();
+        let host = p.split('/').next().unwrap_or_default().to_string();
+        out.entry(host).or_default().push(FileDiff {
+            path: p.clone(),
+            diff,
+        });
+    }
+    Ok(out)
+}
