@@ -39,6 +39,9 @@ enum Command {
     Plan(commands::plan::Args),
     /// Make a director match the cluster file.
     Apply(commands::apply::Args),
+    /// Turn another tool's configuration into a .lvs file.
+    #[command(subcommand)]
+    Import(commands::import::Source),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
         Command::Build(args) => commands::build::run(args),
         Command::Apply(args) => commands::apply::run(args),
         Command::Plan(args) => commands::plan::run(args),
+        Command::Import(source) => commands::import::run(source),
     };
     match result {
         Ok(code) => code,

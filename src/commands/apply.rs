@@ -10,8 +10,11 @@ use clap::ValueEnum;
 use crate::commands::compile_file;
 
 /// How the director balances.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum Backend {
+    /// The kernel's IPVS table, set over generic netlink.
+    #[default]
+    Ipvs,
     /// The whole load balancer as one nftables ruleset (kernels without IPVS).
     Nftables,
 }
@@ -22,7 +25,7 @@ pub struct Args {
     /// The .lvs file (`-` reads standard input).
     file: String,
     /// Data plane to program.
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, default_value_t)]
     backend: Backend,
     /// The director to configure (needed when the cluster has several).
     #[arg(long)]
@@ -30,6 +33,12 @@ pub struct Args {
     /// Print what would be done and change nothing.
     #[arg(long)]
     dry_run: bool,
+    /// IPVS: if the kernel refuses a step, undo the steps already made.
+    #[arg(long)]
+    atomic: bool,
+    /// IPVS: a real that leaves gets weight 0 and stays until a later apply without --drain.
+    #[arg(long)]
+    drain: bool,
 }
 
 /// Runs the command.
@@ -37,7 +46,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let Some(cluster) = compile_file(&args.file)? else {
         return Ok(ExitCode::from(1));
     };
-    let Backend::Nftables = args.backend;
+    if args.backend == Backend::Ipvs {
+        let director = super::director(&cluster, args.host.as_deref())?;
+        return super::ipvs::apply(&director, args.dry_run, args.atomic, args.drain);
+    }
     let files = match lvsc_hosts::build(&cluster, lvsc_hosts::Target::Nftables) {
         Ok(f) => f,
         Err(errors) => {
@@ -47,31 +59,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
-    let names: Vec<&str> = cluster
-        .balancer
-        .directors
-        .iter()
-        .map(|d| d.name.as_str())
-        .collect();
-    let host = match (&args.host, names.as_slice()) {
-        (Some(h), _) if names.contains(&h.as_str()) => h.clone(),
-        (Some(h), _) => bail!("no director is named {h}; directors: {}", names.join(", ")),
-        (None, [one]) => one.to_string(),
-        (None, _) => bail!(
-            "the cluster has several directors ({}); say which with --host",
-            names.join(", ")
-        ),
-    };
+    let view = super::director(&cluster, args.host.as_deref())?;
+    let host = view.name.clone();
     let ruleset = &files
         .iter()
         .find(|f| f.host == host)
         .context("director has a ruleset")?
         .contents;
-    let view = lvsc_compiler::hosts(&cluster)
-        .directors
-        .into_iter()
-        .find(|d| d.name == host)
-        .context("director view")?;
     // NAT through nftables forwards packets: that is the one kernel setting it needs.
     let mut sysctls: Vec<(String, String)> = view.sysctls.into_iter().collect();
     let v4 = cluster.services.iter().any(|s| !s.is_ipv6());

@@ -16,6 +16,8 @@ pub enum BuildTarget {
     Hosts,
     /// Each director's nftables data plane (for kernels without IPVS).
     Nftables,
+    /// Each director's IPVS table as `ipvsadm-restore` rules.
+    Ipvsadm,
 }
 
 /// Arguments of `lvsc build`.
@@ -39,6 +41,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let target = match args.target {
         BuildTarget::Hosts => lvsc_hosts::Target::Hosts,
         BuildTarget::Nftables => lvsc_hosts::Target::Nftables,
+        BuildTarget::Ipvsadm => return write(&args, &cluster, ipvsadm_files(&cluster)),
     };
     // Everything is generated before anything is written: an error writes nothing.
     let files = match lvsc_hosts::build(&cluster, target) {
@@ -50,6 +53,29 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
+    write(&args, &cluster, files)
+}
+
+/// Each director's `ipvsadm.rules`.
+fn ipvsadm_files(cluster: &lvsc_compiler::Cluster) -> Vec<lvsc_hosts::OutputFile> {
+    lvsc_compiler::hosts(cluster)
+        .directors
+        .iter()
+        .map(|d| lvsc_hosts::OutputFile {
+            host: d.name.clone(),
+            name: "ipvsadm.rules".into(),
+            contents: lvsc_ipvs::ipvsadm::write_rules(&lvsc_ipvs::desired(&d.services)),
+            executable: false,
+        })
+        .collect()
+}
+
+/// Writes the files that changed and the manifest.
+fn write(
+    args: &Args,
+    cluster: &lvsc_compiler::Cluster,
+    files: Vec<lvsc_hosts::OutputFile>,
+) -> anyhow::Result<ExitCode> {
     let (mut changed, mut unchanged) = (0, 0);
     for f in &files {
         let path = args.out.join(&f.host).join(&f.name);
@@ -64,7 +90,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     write_if_changed(
         &args.out.join("manifest.json"),
-        &lvsc_hosts::manifest(&cluster, &files),
+        &lvsc_hosts::manifest(cluster, &files),
         Some(0o644),
     )?;
     eprintln!(

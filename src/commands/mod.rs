@@ -6,6 +6,8 @@ pub mod check;
 pub mod export;
 pub mod fmt;
 pub mod hosts;
+pub mod import;
+mod ipvs;
 pub mod plan;
 
 use lvsc_compiler::Cluster;
@@ -28,4 +30,27 @@ pub fn compile_file(path: &str) -> anyhow::Result<Option<Cluster>> {
         &compiled.diagnostics,
     );
     Ok(compiled.cluster)
+}
+
+/// The director a command acts on: `--host`, or the only one.
+pub fn director(
+    cluster: &Cluster,
+    host: Option<&str>,
+) -> anyhow::Result<lvsc_compiler::hosts::DirectorView> {
+    let views = lvsc_compiler::hosts(cluster).directors;
+    let names: Vec<&str> = views.iter().map(|d| d.name.as_str()).collect();
+    let name = match (host, names.as_slice()) {
+        (Some(h), _) if names.contains(&h) => h.to_string(),
+        (Some(h), _) => anyhow::bail!("no director is named {h}; directors: {}", names.join(", ")),
+        (None, [one]) => one.to_string(),
+        (None, []) => anyhow::bail!("the cluster has no director"),
+        (None, _) => anyhow::bail!(
+            "the cluster has several directors ({}); say which with --host",
+            names.join(", ")
+        ),
+    };
+    Ok(views
+        .into_iter()
+        .find(|d| d.name == name)
+        .expect("name taken from the views"))
 }

@@ -43,6 +43,12 @@ pub struct Args {
     /// Leave out the diffs of generated files.
     #[arg(long)]
     no_files: bool,
+    /// Without --from: the director whose live IPVS table is planned against.
+    #[arg(long)]
+    host: Option<String>,
+    /// Without --from: a real that leaves gets weight 0 first.
+    #[arg(long)]
+    drain: bool,
 }
 
 /// A generated file that changes, as a unified diff.
@@ -67,9 +73,12 @@ pub struct Review {
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let Some(from) = &args.from else {
-        bail!(
-            "planning against a live director needs the IPVS backend, which is not built yet; use --from OLD (a file or git:REV)"
-        );
+        // No old file: plan against this director's live IPVS table.
+        let Some(cluster) = super::compile_file(&args.file)? else {
+            return Ok(ExitCode::from(1));
+        };
+        let director = super::director(&cluster, args.host.as_deref())?;
+        return super::ipvs::plan(&director, args.drain);
     };
     let new_src = crate::input::read(&args.file)?;
     let old_src = read_old(from, &args.file)?;
