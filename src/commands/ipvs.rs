@@ -13,7 +13,11 @@ pub fn plan(d: &DirectorView, drain: bool) -> anyhow::Result<ExitCode> {
         println!("No changes: the IPVS table of {} matches.", d.name);
         return Ok(ExitCode::SUCCESS);
     }
-    println!("IPVS plan for {}: {} steps", d.name, steps.len());
+    println!(
+        "IPVS plan for {}: {}",
+        d.name,
+        crate::report::plural(steps.len(), "step", "steps")
+    );
     for s in &steps {
         println!("  {s}");
     }
@@ -43,10 +47,10 @@ pub fn apply(
     let outcome = nl.apply(&steps);
     let Some((at, why)) = outcome.refused else {
         eprintln!(
-            "{}: {} changes applied ({} netlink requests)",
+            "{}: {} applied ({})",
             d.name,
-            steps.len(),
-            outcome.messages_sent
+            crate::report::plural(steps.len(), "change", "changes"),
+            crate::report::plural(outcome.messages_sent, "netlink request", "netlink requests")
         );
         return Ok(ExitCode::SUCCESS);
     };

@@ -51,11 +51,8 @@ fn netmask_text(s: &VirtualService) -> Option<String> {
 pub fn write_rules(t: &Table) -> String {
     let mut out = String::new();
     for s in t.services.values() {
+        // The order ipvsadm -Sn prints: scheduler, persistence, netmask, ops, flags.
         let _ = write!(out, "-A {} -s {}", s.key, s.scheduler);
-        let flags = sched_flags(s);
-        if !flags.is_empty() {
-            let _ = write!(out, " -b {}", flags.join(","));
-        }
         if s.flags & F_PERSISTENT != 0 {
             let _ = write!(out, " -p {}", s.timeout);
             if let Some(m) = netmask_text(s) {
@@ -64,6 +61,10 @@ pub fn write_rules(t: &Table) -> String {
         }
         if s.flags & F_ONEPACKET != 0 {
             out.push_str(" -o");
+        }
+        let flags = sched_flags(s);
+        if !flags.is_empty() {
+            let _ = write!(out, " -b {}", flags.join(","));
         }
         out.push('\n');
         for d in s.dests.values() {
@@ -85,8 +86,13 @@ pub fn write_rules(t: &Table) -> String {
             if d.lower > 0 {
                 let _ = write!(out, " -y {}", d.lower);
             }
-            if let Some((t, port, csum)) = d.tunnel.filter(|t| t.0 != 0) {
-                let _ = write!(out, " --tun-type {}", if t == 1 { "gue" } else { "gre" });
+            if let Some((t, port, csum)) = d.tunnel {
+                let name = match t {
+                    1 => "gue",
+                    2 => "gre",
+                    _ => "ipip",
+                };
+                let _ = write!(out, " --tun-type {name}");
                 if port != 0 {
                     let _ = write!(out, " --tun-port {port}");
                 }
