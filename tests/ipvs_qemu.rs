@@ -135,6 +135,7 @@ fn ipvs_in_a_real_kernel() {
 
     let mut script = String::from("IP=/usr/sbin/ip\n");
     let mut expected: BTreeMap<String, String> = BTreeMap::new();
+    let mut vips: BTreeMap<String, (bool, Vec<String>)> = BTreeMap::new();
     let mut n = 0;
     for ex in examples() {
         let text = std::fs::read_to_string(&ex).unwrap();
@@ -173,6 +174,16 @@ fn ipvs_in_a_real_kernel() {
                 &format!("reapply {tag}"),
                 &format!("apply /test/{name} --host {}", d.name),
             );
+            let _ = writeln!(
+                script,
+                "echo '@@BEGIN addrs {tag}'; $IP -n {ns} -o addr show; echo \"@@EXIT $?\"; echo '@@END'"
+            );
+            let floating = d
+                .floating
+                .iter()
+                .map(|a| a.addr.to_string())
+                .collect::<Vec<_>>();
+            vips.insert(tag.clone(), (d.vrrp.is_some(), floating));
         }
     }
 
@@ -303,6 +314,22 @@ fn ipvs_in_a_real_kernel() {
             "{tag}: a second apply sent something:\n{again}"
         );
     }
+
+    // Without VRRP the director holds its VIPs (added over rtnetlink); with VRRP,
+    // keepalived does, on the master only.
+    let mut held = 0;
+    for (tag, (vrrp, addrs)) in &vips {
+        let shown = get(&format!("addrs {tag}")).0;
+        for a in addrs {
+            let has = shown.contains(&format!(" {a}/"));
+            assert_eq!(
+                has, !vrrp,
+                "{tag}: VIP {a} held = {has}, VRRP = {vrrp}:\n{shown}"
+            );
+            held += usize::from(has);
+        }
+    }
+    assert!(held > 0, "no example without VRRP");
 
     let (plan, code) = get("weight plan");
     assert_eq!(code, 2, "{plan}");

@@ -5,10 +5,14 @@ use std::process::ExitCode;
 use lvsc_compiler::hosts::DirectorView;
 use lvsc_ipvs::{Kernel, Netlink, Step, diff, inverse};
 
+/// Reads the live table; meant to run beside the compiler on another core.
+pub fn dump() -> anyhow::Result<lvsc_ipvs::Table> {
+    Ok(Netlink::open()?.dump()?)
+}
+
 /// Prints the change set from the live table to the director's; exit 0 none, 2 some.
-pub fn plan(d: &DirectorView, drain: bool) -> anyhow::Result<ExitCode> {
-    let mut nl = Netlink::open()?;
-    let steps = diff(&nl.dump()?, &lvsc_ipvs::desired(&d.services), drain);
+pub fn plan(d: &DirectorView, live: &lvsc_ipvs::Table, drain: bool) -> anyhow::Result<ExitCode> {
+    let steps = diff(live, &lvsc_ipvs::desired(&d.services), drain);
     if steps.is_empty() {
         println!("No changes: the IPVS table of {} matches.", d.name);
         return Ok(ExitCode::SUCCESS);
@@ -34,14 +38,15 @@ pub fn apply(
     let mut nl = Netlink::open()?;
     let before = nl.dump()?;
     let steps = diff(&before, &lvsc_ipvs::desired(&d.services), drain);
-    if steps.is_empty() {
-        eprintln!("{}: IPVS table already matches; nothing sent", d.name);
-        return Ok(ExitCode::SUCCESS);
-    }
     if dry_run {
         for s in &steps {
             println!("{s}");
         }
+        return Ok(ExitCode::SUCCESS);
+    }
+    hold_vips(d)?;
+    if steps.is_empty() {
+        eprintln!("{}: IPVS table already matches; nothing sent", d.name);
         return Ok(ExitCode::SUCCESS);
     }
     let outcome = nl.apply(&steps);
@@ -96,4 +101,27 @@ pub fn apply(
         eprintln!("run `lvsc plan` to see what remains; it reads the table as it now is");
     }
     Ok(ExitCode::from(1))
+}
+
+/// A director without VRRP holds its VIPs itself; with VRRP, keepalived moves them to
+/// whichever director is master, so adding them here would answer ARP twice.
+fn hold_vips(d: &DirectorView) -> anyhow::Result<()> {
+    if d.vrrp.is_some() {
+        return Ok(());
+    }
+    lvsc_ipvs::vip::hold(&d.floating)?;
+    let shown: Vec<String> = d
+        .floating
+        .iter()
+        .take(4)
+        .map(|a| format!("{}/{} on {}", a.addr, a.prefix, a.interface))
+        .collect();
+    let more = d.floating.len().saturating_sub(shown.len());
+    let tail = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    eprintln!("{}: holds {}{tail}", d.name, shown.join(", "));
+    Ok(())
 }

@@ -11,6 +11,7 @@ pub mod ipvsadm;
 pub mod kernel;
 pub mod message;
 pub mod table;
+pub mod vip;
 
 pub use changes::{Step, diff, inverse};
 pub use kernel::{Kernel, Netlink};

@@ -73,12 +73,18 @@ pub struct Review {
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let Some(from) = &args.from else {
-        // No old file: plan against this director's live IPVS table.
-        let Some(cluster) = super::compile_file(&args.file)? else {
+        // No old file: plan against this director's live IPVS table, read on one core
+        // while the file compiles on another.
+        let (live, cluster) = std::thread::scope(|s| {
+            let live = s.spawn(super::ipvs::dump);
+            let cluster = super::compile_file(&args.file);
+            (live.join().expect("the dump does not panic"), cluster)
+        });
+        let Some(cluster) = cluster? else {
             return Ok(ExitCode::from(1));
         };
         let director = super::director(&cluster, args.host.as_deref())?;
-        return super::ipvs::plan(&director, args.drain);
+        return super::ipvs::plan(&director, &live?, args.drain);
     };
     let new_src = crate::input::read(&args.file)?;
     let old_src = read_old(from, &args.file)?;

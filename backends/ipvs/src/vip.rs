@@ -1,0 +1,102 @@
+//! The addresses a director must hold (its VIPs), added over rtnetlink.
+
+use std::ffi::CString;
+use std::net::IpAddr;
+
+use lvsc_compiler::ir::InterfaceAddress;
+use netlink_packet_core::{
+    NLM_F_ACK, NLM_F_CREATE, NLM_F_REPLACE, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage,
+    NetlinkPayload,
+};
+use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
+
+use crate::kernel::Error;
+
+fn index(interface: &str) -> Result<u32, Error> {
+    let name = CString::new(interface)
+        .map_err(|_| Error::Decode(format!("bad interface name {interface:?}")))?;
+    // SAFETY: `name` is a valid NUL-terminated string for the duration of the call.
+    let i = unsafe { libc::if_nametoindex(name.as_ptr()) };
+    if i == 0 {
+        return Err(Error::Refused {
+            what: format!("find interface {interface}"),
+            errno: libc::ENODEV,
+        });
+    }
+    Ok(i)
+}
+
+/// Adds each address to its interface (replacing an identical one, so it is idempotent),
+/// many requests per send, checking every acknowledgement.
+pub fn hold(addrs: &[InterfaceAddress]) -> Result<(), Error> {
+    let mut socket = Socket::new(NETLINK_ROUTE)?;
+    socket.bind_auto()?;
+    socket.connect(&SocketAddr::new(0, 0))?;
+    let _ = socket.set_rx_buf_sz(8 << 20);
+    let mut seq = 0u32;
+    for chunk in addrs.chunks(256) {
+        let mut buf = Vec::new();
+        for a in chunk {
+            seq += 1;
+            buf.extend(request(a, seq)?);
+        }
+        socket.send(&buf, 0)?;
+        let mut acked = 0;
+        while acked < chunk.len() {
+            let (reply, _) = socket.recv_from_full()?;
+            let mut offset = 0;
+            while offset < reply.len() {
+                let len = netlink_packet_core::NetlinkBuffer::new_checked(&reply[offset..])
+                    .map_err(|e| Error::Decode(e.to_string()))?
+                    .length() as usize;
+                let msg = NetlinkMessage::<RouteNetlinkMessage>::deserialize(
+                    &reply[offset..offset + len],
+                )
+                .map_err(|e| Error::Decode(e.to_string()))?;
+                offset += (len + 3) & !3;
+                if let NetlinkPayload::Error(e) = msg.payload {
+                    acked += 1;
+                    if let Some(code) = e.code {
+                        let i = (msg.header.sequence_number as usize)
+                            .saturating_sub(1)
+                            .min(addrs.len() - 1);
+                        let a = &addrs[i];
+                        return Err(Error::Refused {
+                            what: format!("add {}/{} to {}", a.addr, a.prefix, a.interface),
+                            errno: -code.get(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn request(a: &InterfaceAddress, seq: u32) -> Result<Vec<u8>, Error> {
+    let mut msg = AddressMessage::default();
+    msg.header.family = if a.addr.is_ipv4() {
+        AddressFamily::Inet
+    } else {
+        AddressFamily::Inet6
+    };
+    msg.header.prefix_len = a.prefix;
+    msg.header.index = index(&a.interface)?;
+    msg.attributes.push(AddressAttribute::Local(a.addr));
+    if let IpAddr::V4(_) = a.addr {
+        msg.attributes.push(AddressAttribute::Address(a.addr));
+    }
+    let mut header = NetlinkHeader::default();
+    header.flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
+    header.sequence_number = seq;
+    let mut nl = NetlinkMessage::new(
+        header,
+        NetlinkPayload::from(RouteNetlinkMessage::NewAddress(msg)),
+    );
+    nl.finalize();
+    let mut buf = vec![0u8; nl.buffer_len()];
+    nl.serialize(&mut buf);
+    Ok(buf)
+}
