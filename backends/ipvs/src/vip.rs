@@ -1,7 +1,6 @@
 //! The addresses a director must hold (its VIPs), added over rtnetlink.
 
 use std::ffi::CString;
-use std::net::IpAddr;
 
 use lvsc_compiler::ir::InterfaceAddress;
 use netlink_packet_core::{
@@ -85,7 +84,7 @@ fn request(a: &InterfaceAddress, seq: u32) -> Result<Vec<u8>, Error> {
     msg.header.prefix_len = a.prefix;
     msg.header.index = index(&a.interface)?;
     msg.attributes.push(AddressAttribute::Local(a.addr));
-    if let IpAddr::V4(_) = a.addr {
+    if a.addr.is_ipv4() {
         msg.attributes.push(AddressAttribute::Address(a.addr));
     }
     let mut header = NetlinkHeader::default();
