@@ -1,6 +1,7 @@
 //! `lvsc plan FILE --from OLD`: what would change on which host, for reviews in CI.
 //! Exit codes: 0 no change, 2 changes, 1 error.
 
+mod filediff;
 mod json;
 mod markdown;
 mod text;
@@ -221,13 +222,7 @@ fn file_diffs(
         if x == y {
             continue;
         }
-        let diff = similar::TextDiff::configure()
-            .timeout(std::time::Duration::from_secs(5))
-            .diff_lines(x, y)
-            .unified_diff()
-            .context_radius(2)
-            .header(&format!("a/{p}"), &format!("b/{p}"))
-            .to_string();
+        let diff = filediff::unified(x, y, p);
         let host = p.split('/').next().unwrap_or_default().to_string();
         out.entry(host).or_default().push(FileDiff {
             path: p.clone(),
