@@ -39,6 +39,8 @@ enum Command {
     Plan(commands::plan::Args),
     /// Make a director match the cluster file.
     Apply(commands::apply::Args),
+    /// Language server for editors (LSP over stdio).
+    Lsp(commands::lsp::Args),
     /// Turn another tool's configuration into a .lvs file.
     #[command(subcommand)]
     Import(commands::import::Source),
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
         Command::Apply(args) => commands::apply::run(args),
         Command::Plan(args) => commands::plan::run(args),
         Command::Import(source) => commands::import::run(source),
+        Command::Lsp(args) => commands::lsp::run(args),
     };
     match result {
         Ok(code) => code,

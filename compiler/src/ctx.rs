@@ -23,6 +23,47 @@ pub const SCHEDULERS: &[(&str, &[&str])] = &[
     ("mh", &["mh-fallback", "mh-port"]),
 ];
 
+/// What each scheduler does, for editors.
+pub const SCHEDULER_HELP: &[(&str, &str)] = &[
+    ("rr", "Round robin: each real in turn."),
+    (
+        "wrr",
+        "Weighted round robin: in turn, in proportion to weight.",
+    ),
+    ("lc", "Least connections."),
+    ("wlc", "Weighted least connections (the default)."),
+    (
+        "lblc",
+        "Locality-based least connections: a destination address sticks to a real (caches).",
+    ),
+    (
+        "lblcr",
+        "Locality-based least connections with replication.",
+    ),
+    ("dh", "Destination hashing."),
+    (
+        "sh",
+        "Source hashing: a client sticks to a real; flags sh-fallback, sh-port.",
+    ),
+    ("sed", "Shortest expected delay."),
+    (
+        "nq",
+        "Never queue: an idle real first, else shortest expected delay.",
+    ),
+    (
+        "fo",
+        "Weighted failover: the highest-weight available real.",
+    ),
+    (
+        "ovf",
+        "Weighted overflow: fill a real up to its weight in connections.",
+    ),
+    (
+        "mh",
+        "Maglev hashing: consistent hashing; flags mh-fallback, mh-port.",
+    ),
+];
+
 /// The scheduler IPVS uses when none is named (as ipvsadm).
 pub const DEFAULT_SCHEDULER: &str = "wlc";
 /// The forwarding method IPVS uses when none is named (as ipvsadm).

@@ -15,7 +15,7 @@ mod ctx;
 mod rules;
 
 pub use build::{DEFAULT_TABLE_SIZE, SourceMap};
-pub use ctx::SCHEDULERS;
+pub use ctx::{SCHEDULER_HELP, SCHEDULERS};
 pub use hosts::{Hosts, hosts};
 pub use ir::Cluster;
 

@@ -228,9 +228,21 @@ pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
+    // Jaro-Winkler catches dropped letters in long words; one edit or swap (Damerau)
+    // catches short ones like `wbe` for `web`, which Jaro's match window misses.
     candidates
         .into_iter()
-        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .map(|c| {
+            let one_edit = word.len() >= 3 && strsim::damerau_levenshtein(word, c) == 1;
+            (
+                if one_edit {
+                    1.0
+                } else {
+                    strsim::jaro_winkler(word, c)
+                },
+                c,
+            )
+        })
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)

@@ -9,6 +9,7 @@ pub mod codes;
 pub mod cst;
 pub mod diagnostic;
 pub mod format;
+pub mod keywords;
 pub mod lexer;
 pub mod lower;
 pub mod parser;

@@ -8,6 +8,7 @@ pub mod fmt;
 pub mod hosts;
 pub mod import;
 mod ipvs;
+pub mod lsp;
 pub mod plan;
 
 use lvsc_compiler::Cluster;
