@@ -6,7 +6,7 @@ use super::Documents;
 
 /// Everything that may be typed here; the editor filters by prefix.
 pub fn complete(docs: &Documents, p: CompletionParams) -> Option<CompletionResponse> {
-    let text = docs.get(&p.text_document_position.text_document.uri)?;
+    let text = docs.get(p.text_document_position.text_document.uri.as_str())?;
     let mut items: Vec<CompletionItem> = lvsc_lang::keywords::KEYWORDS
         .iter()
         .map(|(k, help, _)| CompletionItem {

@@ -8,7 +8,7 @@ use super::{Documents, range, word_at};
 /// Where the pool named under the cursor is defined.
 pub fn definition(docs: &Documents, p: GotoDefinitionParams) -> Option<GotoDefinitionResponse> {
     let pos = p.text_document_position_params;
-    let text = docs.get(&pos.text_document.uri)?;
+    let text = docs.get(pos.text_document.uri.as_str())?;
     let (s, e) = word_at(text, pos.position)?;
     let ast = lvsc_lang::parse(text).ast;
     let refs = ast

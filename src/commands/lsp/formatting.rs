@@ -7,7 +7,7 @@ use super::{Documents, range};
 
 /// The edits that format the document.
 pub fn format(docs: &Documents, p: DocumentFormattingParams) -> Option<Vec<TextEdit>> {
-    let text = docs.get(&p.text_document.uri)?;
+    let text = docs.get(p.text_document.uri.as_str())?;
     let formatted = lvsc_lang::format(text).ok()?;
     if &formatted == text {
         return Some(vec![]);

@@ -7,7 +7,7 @@ use super::{Documents, word_at};
 /// Help for the word under the cursor.
 pub fn hover(docs: &Documents, p: HoverParams) -> Option<Hover> {
     let pos = p.text_document_position_params;
-    let text = docs.get(&pos.text_document.uri)?;
+    let text = docs.get(pos.text_document.uri.as_str())?;
     let (s, e) = word_at(text, pos.position)?;
     let word = &text[s..e];
     let value = if let Some((help, example)) = lvsc_lang::keywords::help(word) {

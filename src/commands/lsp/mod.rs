@@ -24,8 +24,8 @@ use lsp_types::{
 #[derive(clap::Args, Debug)]
 pub struct Args {}
 
-/// Open documents by URI.
-pub type Documents = HashMap<Uri, String>;
+/// Open documents by URI (as text: `Uri` has interior caching, unfit for a map key).
+pub type Documents = HashMap<String, String>;
 
 /// Runs the server until the client says exit.
 pub fn run(_: Args) -> anyhow::Result<ExitCode> {
@@ -50,7 +50,8 @@ pub fn run(_: Args) -> anyhow::Result<ExitCode> {
             }
             Message::Notification(n) => {
                 if let Some(uri) = update(&mut docs, n) {
-                    let publish = diagnostics::publish(&uri, docs.get(&uri).map(String::as_str));
+                    let publish =
+                        diagnostics::publish(&uri, docs.get(uri.as_str()).map(String::as_str));
                     conn.sender.send(Message::Notification(publish))?;
                 }
             }
@@ -68,7 +69,10 @@ fn update(docs: &mut Documents, n: Notification) -> Option<Uri> {
     match n.method.as_str() {
         DidOpenTextDocument::METHOD => {
             let p: lsp_types::DidOpenTextDocumentParams = serde_json::from_value(n.params).ok()?;
-            docs.insert(p.text_document.uri.clone(), p.text_document.text);
+            docs.insert(
+                p.text_document.uri.as_str().to_string(),
+                p.text_document.text,
+            );
             Some(p.text_document.uri)
         }
         DidChangeTextDocument::METHOD => {
@@ -76,12 +80,12 @@ fn update(docs: &mut Documents, n: Notification) -> Option<Uri> {
                 serde_json::from_value(n.params).ok()?;
             // Full sync: the last change holds the whole text.
             let text = p.content_changes.into_iter().last()?.text;
-            docs.insert(p.text_document.uri.clone(), text);
+            docs.insert(p.text_document.uri.as_str().to_string(), text);
             Some(p.text_document.uri)
         }
         DidCloseTextDocument::METHOD => {
             let p: lsp_types::DidCloseTextDocumentParams = serde_json::from_value(n.params).ok()?;
-            docs.remove(&p.text_document.uri);
+            docs.remove(p.text_document.uri.as_str());
             Some(p.text_document.uri)
         }
         _ => None,
