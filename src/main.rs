@@ -39,6 +39,8 @@ enum Command {
     Plan(commands::plan::Args),
     /// Make a director match the cluster file.
     Apply(commands::apply::Args),
+    /// Print a map image (from `build --target ebpf`) for people; exit 1 when corrupt.
+    Inspect(commands::inspect::Args),
     /// Language server for editors (LSP over stdio).
     Lsp(commands::lsp::Args),
     /// Turn another tool's configuration into a .lvs file.
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => commands::plan::run(args),
         Command::Import(source) => commands::import::run(source),
         Command::Lsp(args) => commands::lsp::run(args),
+        Command::Inspect(args) => commands::inspect::run(args),
     };
     match result {
         Ok(code) => code,

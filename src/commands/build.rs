@@ -18,6 +18,8 @@ pub enum BuildTarget {
     Nftables,
     /// Each director's IPVS table as `ipvsadm-restore` rules.
     Ipvsadm,
+    /// The XDP data plane's map image (`--out` is the image file).
+    Ebpf,
 }
 
 /// Arguments of `lvsc build`.
@@ -31,6 +33,10 @@ pub struct Args {
     /// What to generate.
     #[arg(long, value_enum, default_value_t)]
     target: BuildTarget,
+    /// With `--target ebpf`: the director (its address is the tunnel source); may be
+    /// left out when every director carries the same services.
+    #[arg(long)]
+    host: Option<String>,
 }
 
 /// Runs the command.
@@ -42,6 +48,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         BuildTarget::Hosts => lvsc_hosts::Target::Hosts,
         BuildTarget::Nftables => lvsc_hosts::Target::Nftables,
         BuildTarget::Ipvsadm => return write(&args, &cluster, ipvsadm_files(&cluster)),
+        BuildTarget::Ebpf => return ebpf_image(&args, &cluster),
     };
     // Everything is generated before anything is written: an error writes nothing.
     let files = match lvsc_hosts::build(&cluster, target) {
@@ -54,6 +61,36 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     write(&args, &cluster, files)
+}
+
+/// The map image for one director, or for all when they carry the same services.
+fn ebpf_image(args: &Args, cluster: &lvsc_compiler::Cluster) -> anyhow::Result<ExitCode> {
+    let source = match &args.host {
+        Some(_) => super::director(cluster, args.host.as_deref())?
+            .addresses
+            .first()
+            .map(|a| a.addr),
+        // Every director carries every service; the loader fills in the tunnel source.
+        None => None,
+    };
+    let image = match lvsc_ebpf::image::build(&cluster.services, source) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("lvsc: {e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let bytes = image.to_bytes();
+    let tmp = args.out.with_extension("lvsc.tmp");
+    std::fs::write(&tmp, &bytes)?;
+    std::fs::rename(&tmp, &args.out)?;
+    eprintln!(
+        "wrote {} ({} bytes, {} services)",
+        args.out.display(),
+        bytes.len(),
+        image.services.len()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Each director's `ipvsadm.rules`.

@@ -7,6 +7,7 @@ pub mod export;
 pub mod fmt;
 pub mod hosts;
 pub mod import;
+pub mod inspect;
 mod ipvs;
 pub mod lsp;
 pub mod plan;

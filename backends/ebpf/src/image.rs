@@ -1,0 +1,428 @@
+//! The map image: a small, versioned binary file with every map the XDP program reads.
+//!
+//! Layout (little endian; docs/map-image.md): a 32-byte header (magic `LVSCMAP\0`,
+//! version, section counts, FNV-1a checksum of the body), then the service records,
+//! the real records and the concatenated Maglev tables.
+
+use std::fmt::Write as _;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use lvsc_compiler::ir::{ForwardMethod, Protocol, Service, ServiceKey};
+
+use crate::hash::fnv1a;
+use crate::maglev;
+
+/// File magic.
+pub const MAGIC: [u8; 8] = *b"LVSCMAP\0";
+/// Format version.
+pub const VERSION: u32 = 1;
+const HEADER: usize = 32;
+const SERVICE: usize = 40;
+const REAL: usize = 40;
+
+/// How a service forwards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Forwarding {
+    /// Rewrite the destination MAC (direct routing).
+    Direct = 1,
+    /// IP-in-IP / IPv6-in-IPv6 encapsulation.
+    Tunnel = 2,
+}
+
+/// A service record: the VIP key and where its table and reals are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceRecord {
+    /// VIP.
+    pub vip: IpAddr,
+    /// Port (0 for a firewall-mark service, which matches every port).
+    pub port: u16,
+    /// IP protocol number.
+    pub proto: u8,
+    /// Forwarding method.
+    pub forwarding: Forwarding,
+    /// Whether the flow hash includes the ports (false: client address only, as `sh`).
+    pub hash_ports: bool,
+    /// First slot of this service's table in the table section.
+    pub table_offset: u32,
+    /// Table size (prime).
+    pub table_size: u32,
+    /// First real of this service in the real section.
+    pub first_real: u32,
+    /// Number of reals.
+    pub reals: u32,
+}
+
+/// A real record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RealRecord {
+    /// Address.
+    pub addr: IpAddr,
+    /// Outer source address for tunnel mode (unspecified for direct routing).
+    pub encap_source: IpAddr,
+    /// Weight (0: no table slots).
+    pub weight: u32,
+}
+
+/// A whole image.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Image {
+    /// Services.
+    pub services: Vec<ServiceRecord>,
+    /// Reals, grouped by service.
+    pub reals: Vec<RealRecord>,
+    /// Every service's table, concatenated; entries are indexes into `reals`.
+    pub tables: Vec<u32>,
+}
+
+/// Why an image could not be built or read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageError(pub String);
+
+impl std::fmt::Display for ImageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ImageError {}
+
+/// Builds the image of a director's services; `source` is the director's address, the
+/// outer source of tunnelled packets.
+pub fn build(services: &[Service], source: Option<IpAddr>) -> Result<Image, ImageError> {
+    let mut img = Image::default();
+    for s in services {
+        let forwarding = match s.forward.method {
+            ForwardMethod::Dr => Forwarding::Direct,
+            ForwardMethod::Tun => Forwarding::Tunnel,
+            ForwardMethod::Nat => {
+                return Err(ImageError(format!(
+                    "service {}: the XDP data plane forwards by DR or TUN, not NAT",
+                    s.name
+                )));
+            }
+        };
+        if !maglev::is_prime(s.table_size) {
+            return Err(ImageError(format!(
+                "service {}: table size {} is not prime",
+                s.name, s.table_size
+            )));
+        }
+        let names: Vec<(&str, u32)> = s
+            .reals
+            .iter()
+            .map(|r| (r.name.as_str(), r.weight))
+            .collect();
+        let first_real = img.reals.len() as u32;
+        let table = maglev::table(&names, s.table_size);
+        let (vips, port, proto) = match &s.key {
+            ServiceKey::Addr { ip, port, proto } => (vec![*ip], *port, *proto),
+            // A firewall-mark service: one record per VIP, any port.
+            ServiceKey::Fwmark { .. } => (
+                s.vips.iter().map(|v| v.ip).collect(),
+                0,
+                s.vips.first().map_or(Protocol::Tcp, |v| v.proto),
+            ),
+        };
+        let table_offset = img.tables.len() as u32;
+        match table {
+            Some(t) => img.tables.extend(t.iter().map(|i| first_real + i)),
+            None => img
+                .tables
+                .extend(std::iter::repeat_n(u32::MAX, s.table_size as usize)),
+        }
+        for r in &s.reals {
+            let unspecified = if r.ip.is_ipv4() {
+                IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+            } else {
+                IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+            };
+            let encap_source = match forwarding {
+                Forwarding::Tunnel => source
+                    .filter(|s| s.is_ipv4() == r.ip.is_ipv4())
+                    .unwrap_or(unspecified),
+                Forwarding::Direct => unspecified,
+            };
+            img.reals.push(RealRecord {
+                addr: r.ip,
+                encap_source,
+                weight: r.weight,
+            });
+        }
+        let hash_ports = !matches!(s.scheduler.name.as_str(), "sh" | "mh")
+            || s.scheduler.flags.iter().any(|f| f.ends_with("-port"));
+        for vip in vips {
+            img.services.push(ServiceRecord {
+                vip,
+                port,
+                proto: match proto {
+                    Protocol::Tcp => 6,
+                    Protocol::Udp => 17,
+                    Protocol::Sctp => 132,
+                },
+                forwarding,
+                hash_ports,
+                table_offset,
+                table_size: s.table_size,
+                first_real,
+                reals: s.reals.len() as u32,
+            });
+        }
+    }
+    Ok(img)
+}
+
+fn addr16(ip: IpAddr) -> ([u8; 16], u8) {
+    match ip {
+        IpAddr::V4(a) => {
+            let mut b = [0u8; 16];
+            b[..4].copy_from_slice(&a.octets());
+            (b, 4)
+        }
+        IpAddr::V6(a) => (a.octets(), 6),
+    }
+}
+
+fn ip_from(b: &[u8], family: u8) -> Result<IpAddr, ImageError> {
+    let b: [u8; 16] = b
+        .try_into()
+        .map_err(|_| ImageError("short address".into()))?;
+    match family {
+        4 => Ok(IpAddr::V4(Ipv4Addr::new(b[0], b[1], b[2], b[3]))),
+        6 => Ok(IpAddr::V6(Ipv6Addr::from(b))),
+        f => Err(ImageError(format!("unknown address family {f}"))),
+    }
+}
+
+impl Image {
+    /// The image as bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut body = Vec::with_capacity(
+            self.services.len() * SERVICE + self.reals.len() * REAL + self.tables.len() * 4,
+        );
+        for s in &self.services {
+            let (a, f) = addr16(s.vip);
+            body.extend(a);
+            body.extend(s.port.to_le_bytes());
+            body.extend([s.proto, f, s.forwarding as u8, u8::from(s.hash_ports)]);
+            for v in [s.table_offset, s.table_size, s.first_real, s.reals] {
+                body.extend(v.to_le_bytes());
+            }
+            body.extend([0u8; 2]);
+        }
+        for r in &self.reals {
+            let (a, f) = addr16(r.addr);
+            let (e, _) = addr16(r.encap_source);
+            body.extend(a);
+            body.extend(e);
+            body.extend(r.weight.to_le_bytes());
+            body.extend([f, 0, 0, 0]);
+        }
+        for t in &self.tables {
+            body.extend(t.to_le_bytes());
+        }
+        let mut out = Vec::with_capacity(HEADER + body.len());
+        out.extend(MAGIC);
+        out.extend(VERSION.to_le_bytes());
+        for n in [self.services.len(), self.reals.len(), self.tables.len()] {
+            out.extend((n as u32).to_le_bytes());
+        }
+        out.extend(fnv1a(&body, 0).to_le_bytes());
+        out.extend(body);
+        out
+    }
+
+    /// Reads an image, rejecting a wrong magic or version, a truncated file, a bad
+    /// checksum or records that point outside their sections.
+    pub fn from_bytes(b: &[u8]) -> Result<Image, ImageError> {
+        let err = |m: &str| Err(ImageError(m.to_string()));
+        if b.len() < HEADER {
+            return err("truncated: shorter than the header");
+        }
+        if b[..8] != MAGIC {
+            return err("not an lvsc map image (bad magic)");
+        }
+        let u32_at = |o: usize| u32::from_le_bytes(b[o..o + 4].try_into().expect("4 bytes"));
+        let version = u32_at(8);
+        if version != VERSION {
+            return Err(ImageError(format!(
+                "map image version {version}; this lvsc reads version {VERSION}"
+            )));
+        }
+        let (ns, nr, nt) = (
+            u32_at(12) as usize,
+            u32_at(16) as usize,
+            u32_at(20) as usize,
+        );
+        let want = ns.checked_mul(SERVICE).and_then(|s| {
+            nr.checked_mul(REAL)
+                .and_then(|r| nt.checked_mul(4).map(|t| s + r + t))
+        });
+        let Some(len) = want.filter(|l| HEADER + l == b.len()) else {
+            return Err(ImageError(format!(
+                "truncated or padded: header says {ns} services, {nr} reals, {nt} slots; the file has {} bytes",
+                b.len()
+            )));
+        };
+        let body = &b[HEADER..HEADER + len];
+        if fnv1a(body, 0).to_le_bytes() != b[24..32] {
+            return err("corrupt: checksum mismatch");
+        }
+        let mut img = Image::default();
+        for rec in body[..ns * SERVICE].chunks_exact(SERVICE) {
+            let w = |o: usize| u32::from_le_bytes(rec[o..o + 4].try_into().expect("4 bytes"));
+            let s = ServiceRecord {
+                vip: ip_from(&rec[..16], rec[19])?,
+                port: u16::from_le_bytes([rec[16], rec[17]]),
+                proto: rec[18],
+                forwarding: match rec[20] {
+                    1 => Forwarding::Direct,
+                    2 => Forwarding::Tunnel,
+                    f => return Err(ImageError(format!("unknown forwarding {f}"))),
+                },
+                hash_ports: rec[21] != 0,
+                table_offset: w(22),
+                table_size: w(26),
+                first_real: w(30),
+                reals: w(34),
+            };
+            if s.table_offset as usize + s.table_size as usize > nt
+                || s.first_real as usize + s.reals as usize > nr
+            {
+                return err("corrupt: a service points outside the tables or reals");
+            }
+            img.services.push(s);
+        }
+        for rec in body[ns * SERVICE..ns * SERVICE + nr * REAL].chunks_exact(REAL) {
+            img.reals.push(RealRecord {
+                addr: ip_from(&rec[..16], rec[36])?,
+                encap_source: ip_from(&rec[16..32], rec[36])?,
+                weight: u32::from_le_bytes(rec[32..36].try_into().expect("4 bytes")),
+            });
+        }
+        img.tables = body[ns * SERVICE + nr * REAL..]
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+            .collect();
+        if img
+            .tables
+            .iter()
+            .any(|&t| t != u32::MAX && t as usize >= nr)
+        {
+            return err("corrupt: a table slot names a real that does not exist");
+        }
+        Ok(img)
+    }
+
+    /// A human-readable dump, as `lvsc inspect` prints it.
+    pub fn describe(&self) -> String {
+        let mut out = format!(
+            "lvsc map image v{VERSION}: {} services, {} reals, {} table slots\n",
+            self.services.len(),
+            self.reals.len(),
+            self.tables.len()
+        );
+        for s in &self.services {
+            let proto = match s.proto {
+                6 => "tcp",
+                17 => "udp",
+                _ => "sctp",
+            };
+            let vip = if s.vip.is_ipv6() {
+                format!("[{}]", s.vip)
+            } else {
+                s.vip.to_string()
+            };
+            let _ = writeln!(
+                out,
+                "\nservice {vip}:{}/{proto} {:?}, hash {}, table {} slots at {}",
+                s.port,
+                s.forwarding,
+                if s.hash_ports {
+                    "addresses+ports"
+                } else {
+                    "client address"
+                },
+                s.table_size,
+                s.table_offset
+            );
+            let slots =
+                &self.tables[s.table_offset as usize..(s.table_offset + s.table_size) as usize];
+            for i in s.first_real..s.first_real + s.reals {
+                let r = &self.reals[i as usize];
+                let n = slots.iter().filter(|&&t| t == i).count();
+                let share = 100.0 * n as f64 / f64::from(s.table_size);
+                let _ = write!(
+                    out,
+                    "  real {} weight {} slots {n} ({share:.1}%)",
+                    r.addr, r.weight
+                );
+                if !r.encap_source.is_unspecified() {
+                    let _ = write!(out, " encap from {}", r.encap_source);
+                }
+                out.push('\n');
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Image {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../examples/web-dr.lvs"
+        ))
+        .unwrap();
+        let c = lvsc_compiler::compile_source(&text).cluster.unwrap();
+        build(&c.services, Some("192.0.2.2".parse().unwrap())).unwrap()
+    }
+
+    #[test]
+    fn round_trip() {
+        let img = sample();
+        assert_eq!(Image::from_bytes(&img.to_bytes()).unwrap(), img);
+        assert_eq!(img.tables.len(), 65537);
+        // rs3 is drained: no slots.
+        assert!(!img.tables.contains(&2));
+    }
+
+    #[test]
+    fn corrupt_and_truncated_images_are_rejected() {
+        let bytes = sample().to_bytes();
+        for n in [0, 7, 31, 32, bytes.len() - 1] {
+            assert!(
+                Image::from_bytes(&bytes[..n]).is_err(),
+                "{n} bytes accepted"
+            );
+        }
+        let mut flipped = bytes.clone();
+        flipped[100] ^= 1;
+        assert!(
+            Image::from_bytes(&flipped)
+                .unwrap_err()
+                .0
+                .contains("checksum")
+        );
+        let mut magic = bytes.clone();
+        magic[0] = b'X';
+        assert!(Image::from_bytes(&magic).unwrap_err().0.contains("magic"));
+        let mut version = bytes;
+        version[8] = 9;
+        assert!(
+            Image::from_bytes(&version)
+                .unwrap_err()
+                .0
+                .contains("version")
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn random_bytes_never_panic(b in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+            let _ = Image::from_bytes(&b);
+        }
+    }
+}
