@@ -147,30 +147,12 @@ impl Netlink {
         Ok(())
     }
 
-    /// Reads messages until `each` says it is done (returns `true`).
-    fn receive<T, F>(&self, mut each: F) -> Result<(), Error>
+    fn receive<T, F>(&self, each: F) -> Result<(), Error>
     where
         T: NetlinkDeserializable + fmt::Debug,
         F: FnMut(u32, NetlinkPayload<T>) -> Result<bool, Error>,
     {
-        loop {
-            let (buf, _) = self.socket.recv_from_full()?;
-            let mut offset = 0;
-            while offset < buf.len() {
-                let bytes = &buf[offset..];
-                let len = NetlinkBuffer::new_checked(bytes)
-                    .map_err(|e| Error::Decode(e.to_string()))?
-                    .length() as usize;
-                let msg = NetlinkMessage::<T>::deserialize(&bytes[..len])
-                    .map_err(|e| Error::Decode(e.to_string()))?;
-                offset += (len + 3) & !3;
-                if matches!(msg.payload, NetlinkPayload::Done(_))
-                    || each(msg.header.sequence_number, msg.payload)?
-                {
-                    return Ok(());
-                }
-            }
-        }
+        receive(&self.socket, each)
     }
 
     fn dump_cmd(&mut self, command: u8, attrs: Vec<CmdAttr>) -> Result<Vec<IpvsMessage>, Error> {
@@ -198,6 +180,33 @@ impl Netlink {
             _ => Ok(true),
         })?;
         Ok(out)
+    }
+}
+
+/// Reads messages (several may share one datagram) until `each`, given each message's
+/// sequence number and payload, says it is done (returns `true`) or a dump ends.
+pub(crate) fn receive<T, F>(socket: &Socket, mut each: F) -> Result<(), Error>
+where
+    T: NetlinkDeserializable + fmt::Debug,
+    F: FnMut(u32, NetlinkPayload<T>) -> Result<bool, Error>,
+{
+    loop {
+        let (buf, _) = socket.recv_from_full()?;
+        let mut offset = 0;
+        while offset < buf.len() {
+            let bytes = &buf[offset..];
+            let len = NetlinkBuffer::new_checked(bytes)
+                .map_err(|e| Error::Decode(e.to_string()))?
+                .length() as usize;
+            let msg = NetlinkMessage::<T>::deserialize(&bytes[..len])
+                .map_err(|e| Error::Decode(e.to_string()))?;
+            offset += (len + 3) & !3;
+            if matches!(msg.payload, NetlinkPayload::Done(_))
+                || each(msg.header.sequence_number, msg.payload)?
+            {
+                return Ok(());
+            }
+        }
     }
 }
 

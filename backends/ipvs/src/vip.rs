@@ -43,33 +43,20 @@ pub fn hold(addrs: &[InterfaceAddress]) -> Result<(), Error> {
         }
         socket.send(&buf, 0)?;
         let mut acked = 0;
-        while acked < chunk.len() {
-            let (reply, _) = socket.recv_from_full()?;
-            let mut offset = 0;
-            while offset < reply.len() {
-                let len = netlink_packet_core::NetlinkBuffer::new_checked(&reply[offset..])
-                    .map_err(|e| Error::Decode(e.to_string()))?
-                    .length() as usize;
-                let msg = NetlinkMessage::<RouteNetlinkMessage>::deserialize(
-                    &reply[offset..offset + len],
-                )
-                .map_err(|e| Error::Decode(e.to_string()))?;
-                offset += (len + 3) & !3;
-                if let NetlinkPayload::Error(e) = msg.payload {
-                    acked += 1;
-                    if let Some(code) = e.code {
-                        let i = (msg.header.sequence_number as usize)
-                            .saturating_sub(1)
-                            .min(addrs.len() - 1);
-                        let a = &addrs[i];
-                        return Err(Error::Refused {
-                            what: format!("add {}/{} to {}", a.addr, a.prefix, a.interface),
-                            errno: -code.get(),
-                        });
-                    }
-                }
+        crate::kernel::receive(&socket, |seq, p: NetlinkPayload<RouteNetlinkMessage>| {
+            let NetlinkPayload::Error(e) = p else {
+                return Ok(false);
+            };
+            acked += 1;
+            if let Some(code) = e.code {
+                let a = &addrs[(seq as usize).saturating_sub(1).min(addrs.len() - 1)];
+                return Err(Error::Refused {
+                    what: format!("add {}/{} to {}", a.addr, a.prefix, a.interface),
+                    errno: -code.get(),
+                });
             }
-        }
+            Ok(acked == chunk.len())
+        })?;
     }
     Ok(())
 }
