@@ -65,15 +65,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// The map image for one director, or for all when they carry the same services.
 fn ebpf_image(args: &Args, cluster: &lvsc_compiler::Cluster) -> anyhow::Result<ExitCode> {
-    let source = match &args.host {
+    let sources: Vec<std::net::IpAddr> = match &args.host {
         Some(_) => super::director(cluster, args.host.as_deref())?
             .addresses
-            .first()
-            .map(|a| a.addr),
+            .iter()
+            .map(|a| a.addr)
+            .collect(),
         // Every director carries every service; the loader fills in the tunnel source.
-        None => None,
+        None => Vec::new(),
     };
-    let image = match lvsc_ebpf::image::build(&cluster.services, source) {
+    let image = match lvsc_ebpf::image::build(&cluster.services, &sources) {
         Ok(i) => i,
         Err(e) => {
             eprintln!("lvsc: {e}");

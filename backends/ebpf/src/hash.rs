@@ -31,6 +31,34 @@ pub fn flow(saddr: [u32; 4], daddr: [u32; 4], sport: u16, dport: u16, proto: u8)
     (h ^ (h >> 32)) as u32
 }
 
+/// An address as the XDP program reads it: memory bytes taken as little-endian words,
+/// IPv4 in the first word.
+pub fn words(ip: std::net::IpAddr) -> [u32; 4] {
+    let mut b = [0u8; 16];
+    match ip {
+        std::net::IpAddr::V4(a) => b[..4].copy_from_slice(&a.octets()),
+        std::net::IpAddr::V6(a) => b = a.octets(),
+    }
+    std::array::from_fn(|i| u32::from_le_bytes(b[i * 4..i * 4 + 4].try_into().expect("4 bytes")))
+}
+
+/// The hash the XDP program computes for a packet of a service: the whole flow, or only
+/// the client address for `sh`/`mh` without `-port`.
+pub fn packet(
+    saddr: std::net::IpAddr,
+    daddr: std::net::IpAddr,
+    sport: u16,
+    dport: u16,
+    proto: u8,
+    hash_ports: bool,
+) -> u32 {
+    if hash_ports {
+        flow(words(saddr), words(daddr), sport, dport, proto)
+    } else {
+        flow(words(saddr), [0; 4], 0, 0, 0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -86,9 +86,9 @@ impl std::fmt::Display for ImageError {
 
 impl std::error::Error for ImageError {}
 
-/// Builds the image of a director's services; `source` is the director's address, the
-/// outer source of tunnelled packets.
-pub fn build(services: &[Service], source: Option<IpAddr>) -> Result<Image, ImageError> {
+/// Builds the image of a director's services; `sources` are the director's addresses,
+/// the outer source of tunnelled packets (one per family).
+pub fn build(services: &[Service], sources: &[IpAddr]) -> Result<Image, ImageError> {
     let mut img = Image::default();
     for s in services {
         let forwarding = match s.forward.method {
@@ -137,8 +137,10 @@ pub fn build(services: &[Service], source: Option<IpAddr>) -> Result<Image, Imag
                 IpAddr::V6(Ipv6Addr::UNSPECIFIED)
             };
             let encap_source = match forwarding {
-                Forwarding::Tunnel => source
-                    .filter(|s| s.is_ipv4() == r.ip.is_ipv4())
+                Forwarding::Tunnel => sources
+                    .iter()
+                    .copied()
+                    .find(|s| s.is_ipv4() == r.ip.is_ipv4())
                     .unwrap_or(unspecified),
                 Forwarding::Direct => unspecified,
             };
@@ -377,7 +379,7 @@ mod tests {
         ))
         .unwrap();
         let c = lvsc_compiler::compile_source(&text).cluster.unwrap();
-        build(&c.services, Some("192.0.2.2".parse().unwrap())).unwrap()
+        build(&c.services, &["192.0.2.2".parse().unwrap()]).unwrap()
     }
 
     #[test]
