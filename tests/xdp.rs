@@ -366,3 +366,46 @@ fn flows_spread_by_weight() {
         "{n:?}"
     );
 }
+
+/// Nanoseconds per packet from BPF_PROG_TEST_RUN with repeat, for a VIP hit (direct
+/// routing: the MAC rewrite is idempotent, so every repeat takes the same path) and a
+/// miss. A figure for docs/perf.md, not an assertion:
+/// `cargo test --test xdp -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn xdp_nanoseconds_per_packet() {
+    let img = image();
+    let prog = Prog::load(&img);
+    let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+    for (what, pkt) in [
+        (
+            "hit (direct routing)",
+            tcp_packet(ip("203.0.113.7"), ip("192.0.2.100"), 40000, 80),
+        ),
+        (
+            "miss",
+            tcp_packet(ip("203.0.113.7"), ip("192.0.2.99"), 40000, 80),
+        ),
+    ] {
+        let input = prog.tmp.join("bench.in");
+        std::fs::write(&input, &pkt).unwrap();
+        let p = format!("{}/prog", prog.dir.display());
+        let out = run(
+            "bpftool",
+            &[
+                "prog",
+                "run",
+                "pinned",
+                &p,
+                "data_in",
+                input.to_str().unwrap(),
+                "repeat",
+                "1000000",
+            ],
+        );
+        println!(
+            "{what}: {}",
+            out.lines().find(|l| l.contains("duration")).unwrap_or(&out)
+        );
+    }
+}
