@@ -5,8 +5,7 @@
 mod common;
 
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 use common::{run, system_test_can_run};
 use lvsc_ebpf::hash;
@@ -75,10 +74,10 @@ impl Prog {
                 obj.to_str().unwrap(),
             ],
         );
-        if !Path::new("/sys/fs/bpf/lvsc").exists() {
-            let _ = Command::new("mount")
-                .args(["-t", "bpf", "bpf", "/sys/fs/bpf"])
-                .status();
+        // Pinning needs the BPF file system; a fresh machine may not have it mounted.
+        let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
+        if !mounts.contains(" /sys/fs/bpf bpf ") {
+            run("mount", &["-t", "bpf", "bpf", "/sys/fs/bpf"]);
         }
         let dir = PathBuf::from(format!("/sys/fs/bpf/lvsc-test-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
