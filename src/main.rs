@@ -41,6 +41,10 @@ enum Command {
     Apply(commands::apply::Args),
     /// Print a map image (from `build --target ebpf`) for people; exit 1 when corrupt.
     Inspect(commands::inspect::Args),
+    /// Per-service packet and byte counters of the XDP load balancer.
+    Stats(commands::stats::Args),
+    /// Remove the XDP load balancer from an interface.
+    Detach(commands::detach::Args),
     /// Language server for editors (LSP over stdio).
     Lsp(commands::lsp::Args),
     /// Turn another tool's configuration into a .lvs file.
@@ -59,6 +63,8 @@ fn main() -> ExitCode {
         Command::Apply(args) => commands::apply::run(args),
         Command::Plan(args) => commands::plan::run(args),
         Command::Import(source) => commands::import::run(source),
+        Command::Stats(args) => commands::stats::run(args),
+        Command::Detach(args) => commands::detach::run(args),
         Command::Lsp(args) => commands::lsp::run(args),
         Command::Inspect(args) => commands::inspect::run(args),
     };

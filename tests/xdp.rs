@@ -1,25 +1,20 @@
-//! The XDP program in the kernel: built from backends/ebpf/bpf/lb.c by clang, loaded
-//! with bpftool, its maps filled from an lvsc map image, and run with
-//! BPF_PROG_TEST_RUN (`bpftool prog run`) on crafted packets.
+//! The XDP program in the kernel: built from backends/xdp/bpf/lb.c by clang (lvsc-xdp's
+//! build script), loaded and filled from an lvsc map image by the lvsc loader (aya), and
+//! run with BPF_PROG_TEST_RUN on crafted packets.
 
 mod common;
 
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::path::PathBuf;
 
-use common::{run, system_test_can_run};
+use common::system_test_can_run;
 use lvsc_ebpf::hash;
 use lvsc_ebpf::image::{Forwarding, Image};
+use lvsc_xdp::install::Loaded;
+use lvsc_xdp::layout;
 
 const XDP_PASS: u32 = 2;
 const XDP_TX: u32 = 3;
-
-fn hex(b: &[u8]) -> String {
-    b.iter()
-        .map(|x| format!("{x:02x}"))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
 
 fn addr16(ip: IpAddr) -> [u8; 16] {
     let mut b = [0u8; 16];
@@ -30,152 +25,24 @@ fn addr16(ip: IpAddr) -> [u8; 16] {
     b
 }
 
-/// The MAC the test gives real `i` (a real loader resolves it from the neighbour table).
-fn mac(i: u32) -> [u8; 6] {
-    [0x02, 0, 0, 0, 0, i as u8 + 1]
+/// The MAC the test gives each real address (on a director the loader resolves it from
+/// the neighbour table; tests/xdp_attach.rs covers that).
+fn macs(img: &Image) -> HashMap<IpAddr, [u8; 6]> {
+    layout::real_addresses(img)
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| (a, [0x02, 0, 0, 0, 0, i as u8 + 1]))
+        .collect()
 }
 
-struct Prog {
-    /// The pinned program and maps under /sys/fs/bpf.
-    dir: PathBuf,
-    /// Scratch files (bpffs holds only BPF objects).
-    tmp: PathBuf,
+/// The program, loaded and filled by the loader, not attached anywhere.
+fn load(img: &Image) -> Loaded {
+    // The bpffs is not needed for an unattached program, only root.
+    Loaded::new(&layout::groups(img, &macs(img)).unwrap()).unwrap()
 }
 
-impl Drop for Prog {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-        let _ = std::fs::remove_dir_all(&self.tmp);
-    }
-}
-
-impl Prog {
-    fn load(image: &Image) -> Prog {
-        let tmp = std::env::temp_dir().join(format!("lvsc-xdp-{}", std::process::id()));
-        std::fs::create_dir_all(&tmp).unwrap();
-        let obj = tmp.join("lb.o");
-        let inc = format!(
-            "-I/usr/include/{}",
-            String::from_utf8(run("gcc", &["-dumpmachine"]).into_bytes())
-                .unwrap()
-                .trim()
-        );
-        run(
-            "clang",
-            &[
-                "-O2",
-                "-g",
-                "-target",
-                "bpf",
-                &inc,
-                "-c",
-                "backends/ebpf/bpf/lb.c",
-                "-o",
-                obj.to_str().unwrap(),
-            ],
-        );
-        // Pinning needs the BPF file system; a fresh machine may not have it mounted.
-        let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
-        if !mounts.contains(" /sys/fs/bpf bpf ") {
-            run("mount", &["-t", "bpf", "bpf", "/sys/fs/bpf"]);
-        }
-        let dir = PathBuf::from(format!("/sys/fs/bpf/lvsc-test-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let p = Prog {
-            dir,
-            tmp: tmp.clone(),
-        };
-        let d = p.dir.to_str().unwrap();
-        run(
-            "bpftool",
-            &[
-                "prog",
-                "load",
-                obj.to_str().unwrap(),
-                &format!("{d}/prog"),
-                "type",
-                "xdp",
-                "pinmaps",
-                d,
-            ],
-        );
-        // Every map entry from the image, in one bpftool process.
-        let mut batch = String::new();
-        for (i, s) in image.services.iter().enumerate() {
-            let mut key = addr16(s.vip).to_vec();
-            key.extend(s.port.to_le_bytes());
-            key.extend([s.proto, if s.vip.is_ipv4() { 4 } else { 6 }]);
-            let mut val = Vec::new();
-            for v in [s.table_offset, s.table_size, i as u32] {
-                val.extend(v.to_le_bytes());
-            }
-            val.extend([s.forwarding as u8, u8::from(s.hash_ports), 0, 0]);
-            batch += &format!(
-                "map update pinned {d}/services key hex {} value hex {}\n",
-                hex(&key),
-                hex(&val)
-            );
-        }
-        for (i, r) in image.reals.iter().enumerate() {
-            let mut val = addr16(r.addr).to_vec();
-            val.extend(addr16(r.encap_source));
-            val.extend(mac(i as u32));
-            val.extend([if r.addr.is_ipv4() { 4 } else { 6 }, 0]);
-            batch += &format!(
-                "map update pinned {d}/reals key hex {} value hex {}\n",
-                hex(&(i as u32).to_le_bytes()),
-                hex(&val)
-            );
-        }
-        for (i, t) in image.tables.iter().enumerate() {
-            batch += &format!(
-                "map update pinned {d}/tables key hex {} value hex {}\n",
-                hex(&(i as u32).to_le_bytes()),
-                hex(&t.to_le_bytes())
-            );
-        }
-        let batch_file = tmp.join("batch");
-        std::fs::write(&batch_file, batch).unwrap();
-        run("bpftool", &["batch", "file", batch_file.to_str().unwrap()]);
-        p
-    }
-
-    /// Runs the program once on `packet`: (return code, output bytes).
-    fn run(&self, packet: &[u8]) -> (u32, Vec<u8>) {
-        let input = self.tmp.join("packet.in");
-        let output = self.tmp.join("packet.out");
-        std::fs::write(&input, packet).unwrap();
-        let _ = std::fs::remove_file(&output);
-        let prog = format!("{}/prog", self.dir.display());
-        let out = run(
-            "bpftool",
-            &[
-                "prog",
-                "run",
-                "pinned",
-                &prog,
-                "data_in",
-                input.to_str().unwrap(),
-                "data_out",
-                output.to_str().unwrap(),
-                "repeat",
-                "1",
-            ],
-        );
-        let code = out
-            .lines()
-            .find_map(|l| l.strip_prefix("Return value: "))
-            .and_then(|v| v.split(',').next())
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
-        let bytes = std::fs::read(&output).unwrap_or_default();
-        let _ = std::fs::remove_file(&input);
-        let _ = std::fs::remove_file(&output);
-        (code, bytes)
-    }
+fn run(prog: &mut Loaded, packet: &[u8]) -> (u32, Vec<u8>) {
+    prog.test_run(packet).unwrap()
 }
 
 const ETH_SRC: [u8; 6] = [0x02, 0xaa, 0, 0, 0, 1];
@@ -244,11 +111,12 @@ fn predicted(img: &Image, svc: usize, src: IpAddr, dst: IpAddr, sport: u16, dpor
 
 #[test]
 fn xdp_program_in_the_kernel() {
-    if !system_test_can_run("XDP BPF_PROG_TEST_RUN", &["clang", "bpftool", "gcc"]) {
+    if !system_test_can_run("XDP BPF_PROG_TEST_RUN", &["clang"]) {
         return;
     }
     let img = image();
-    let prog = Prog::load(&img);
+    let mut prog = load(&img);
+    let mac = |i: u32| macs(&img)[&img.reals[i as usize].addr];
     let ip = |s: &str| s.parse::<IpAddr>().unwrap();
     let client = ip("203.0.113.7");
 
@@ -257,7 +125,7 @@ fn xdp_program_in_the_kernel() {
     let mut seen = std::collections::BTreeSet::new();
     for sport in 40000..40040u16 {
         let pkt = tcp_packet(client, ip("192.0.2.100"), sport, 80);
-        let (code, out) = prog.run(&pkt);
+        let (code, out) = run(&mut prog, &pkt);
         assert_eq!(code, XDP_TX);
         let want = predicted(&img, 0, client, ip("192.0.2.100"), sport, 80);
         assert_eq!(
@@ -266,11 +134,16 @@ fn xdp_program_in_the_kernel() {
             "flow {sport}: the kernel and the Rust hash disagree"
         );
         assert_eq!(
-            &out[6..],
-            &pkt[6..],
-            "direct routing changed more than the MAC"
+            &out[6..12],
+            &ETH_DST,
+            "the source MAC is not the director's"
         );
-        assert_eq!(prog.run(&pkt).1, out, "the same flow moved");
+        assert_eq!(
+            &out[12..],
+            &pkt[12..],
+            "direct routing changed more than the MACs"
+        );
+        assert_eq!(run(&mut prog, &pkt).1, out, "the same flow moved");
         seen.insert(want);
     }
     assert!(!seen.contains(&2), "the drained real got a flow");
@@ -278,7 +151,7 @@ fn xdp_program_in_the_kernel() {
 
     // IP-in-IP: the exact bytes of the outer header.
     let pkt = tcp_packet(client, ip("192.0.2.101"), 41000, 443);
-    let (code, out) = prog.run(&pkt);
+    let (code, out) = run(&mut prog, &pkt);
     assert_eq!(code, XDP_TX);
     let real = &img.reals[predicted(&img, 1, client, ip("192.0.2.101"), 41000, 443) as usize];
     let inner = &pkt[14..];
@@ -290,7 +163,7 @@ fn xdp_program_in_the_kernel() {
     let c = ipv4_checksum(&outer);
     outer[10..12].copy_from_slice(&c.to_be_bytes());
     let mut want = mac(predicted(&img, 1, client, ip("192.0.2.101"), 41000, 443)).to_vec();
-    want.extend(ETH_SRC);
+    want.extend(ETH_DST);
     want.extend([0x08, 0x00]);
     want.extend(&outer);
     want.extend(inner);
@@ -300,12 +173,12 @@ fn xdp_program_in_the_kernel() {
     // IPv6-in-IPv6.
     let c6 = ip("2001:db8:ffff::7");
     let pkt = tcp_packet(c6, ip("2001:db8::101"), 42000, 443);
-    let (code, out) = prog.run(&pkt);
+    let (code, out) = run(&mut prog, &pkt);
     assert_eq!(code, XDP_TX);
     let real = &img.reals[predicted(&img, 2, c6, ip("2001:db8::101"), 42000, 443) as usize];
     let inner = &pkt[14..];
     let mut want = mac(predicted(&img, 2, c6, ip("2001:db8::101"), 42000, 443)).to_vec();
-    want.extend(ETH_SRC);
+    want.extend(ETH_DST);
     want.extend([0x86, 0xdd, 0x60, 0, 0, 0]);
     want.extend((inner.len() as u16).to_be_bytes());
     want.extend([41, 64]);
@@ -321,7 +194,7 @@ fn xdp_program_in_the_kernel() {
         tcp_packet(client, ip("192.0.2.100"), 40000, 81), // another port
         tcp_packet(c6, ip("2001:db8::102"), 40000, 443), // another IPv6 address
     ] {
-        let (code, out) = prog.run(&pkt);
+        let (code, out) = run(&mut prog, &pkt);
         assert_eq!((code, out), (XDP_PASS, pkt));
     }
     // Malformed and truncated packets pass untouched, never crash.
@@ -335,76 +208,75 @@ fn xdp_program_in_the_kernel() {
         bad_ihl,
         vec![0u8; 60],
     ] {
-        let (code, out) = prog.run(&pkt);
+        let (code, out) = run(&mut prog, &pkt);
         assert_eq!(code, XDP_PASS, "{pkt:?}");
         assert_eq!(out, pkt);
     }
     assert_eq!(img.services[0].forwarding, Forwarding::Direct);
 }
 
-/// Over 100,000 distinct flows the share of each real is its weight within one
-/// percentage point (computed with the hash the kernel was just shown to share).
+/// Over 100,000 distinct flows, run through the program in the kernel, the share of
+/// each real is its weight within one percentage point, and the drained real gets none.
 #[test]
-fn flows_spread_by_weight() {
+fn flows_spread_by_weight_in_the_kernel() {
+    if !system_test_can_run("XDP 100,000 flows", &["clang"]) {
+        return;
+    }
     let img = image();
-    let mut n = [0u32; 3];
+    let mut prog = load(&img);
+    let by_mac: HashMap<[u8; 6], IpAddr> = macs(&img).into_iter().map(|(a, m)| (m, a)).collect();
+    let vip: IpAddr = "192.0.2.100".parse().unwrap();
+    let mut n: HashMap<IpAddr, u32> = HashMap::new();
     for i in 0..100_000u32 {
         let src = IpAddr::from([10, (i >> 16) as u8, (i >> 8) as u8, i as u8]);
-        n[predicted(
-            &img,
-            0,
-            src,
-            "192.0.2.100".parse().unwrap(),
-            1024 + (i % 50000) as u16,
-            80,
-        ) as usize] += 1;
+        let sport = 1024 + (i % 50000) as u16;
+        let (code, out) = run(&mut prog, &tcp_packet(src, vip, sport, 80));
+        assert_eq!(code, XDP_TX);
+        let mac: [u8; 6] = out[..6].try_into().unwrap();
+        *n.entry(by_mac[&mac]).or_default() += 1;
+        if i % 1000 == 0 {
+            // The kernel and the Rust hash still agree.
+            let want = img.reals[predicted(&img, 0, src, vip, sport, 80) as usize].addr;
+            assert_eq!(by_mac[&mac], want);
+        }
     }
-    let share = |k: usize| f64::from(n[k]) / 100_000.0;
+    let share = |a: &str| f64::from(n.get(&a.parse().unwrap()).copied().unwrap_or(0)) / 100_000.0;
     assert!(
-        (share(0) - 0.75).abs() < 0.01 && (share(1) - 0.25).abs() < 0.01 && n[2] == 0,
+        (share("192.0.2.21") - 0.75).abs() < 0.01
+            && (share("192.0.2.22") - 0.25).abs() < 0.01
+            && share("192.0.2.23") == 0.0,
         "{n:?}"
     );
+    // Every packet was counted against the service.
+    let installed = prog.maps().installed().unwrap();
+    let web = installed[&layout::SvcKey::new(vip, 80, 6)];
+    assert_eq!(prog.maps().counter(web.index).unwrap().packets, 100_000);
 }
 
 /// Nanoseconds per packet from BPF_PROG_TEST_RUN with repeat, for a VIP hit (direct
 /// routing: the MAC rewrite is idempotent, so every repeat takes the same path) and a
 /// miss. A figure for docs/perf.md, not an assertion:
-/// `cargo test --test xdp -- --ignored --nocapture`.
+/// `cargo test --release --test xdp -- --ignored --nocapture`.
 #[test]
 #[ignore]
 fn xdp_nanoseconds_per_packet() {
     let img = image();
-    let prog = Prog::load(&img);
+    let mut prog = load(&img);
     let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-    for (what, pkt) in [
+    for (what, pkt, code) in [
         (
             "hit (direct routing)",
             tcp_packet(ip("203.0.113.7"), ip("192.0.2.100"), 40000, 80),
+            XDP_TX,
         ),
         (
             "miss",
             tcp_packet(ip("203.0.113.7"), ip("192.0.2.99"), 40000, 80),
+            XDP_PASS,
         ),
     ] {
-        let input = prog.tmp.join("bench.in");
-        std::fs::write(&input, &pkt).unwrap();
-        let p = format!("{}/prog", prog.dir.display());
-        let out = run(
-            "bpftool",
-            &[
-                "prog",
-                "run",
-                "pinned",
-                &p,
-                "data_in",
-                input.to_str().unwrap(),
-                "repeat",
-                "1000000",
-            ],
-        );
-        println!(
-            "{what}: {}",
-            out.lines().find(|l| l.contains("duration")).unwrap_or(&out)
-        );
+        let (rc, _, per_run) = prog.test_run_repeat(&pkt, 1_000_000).unwrap();
+        assert_eq!(rc, code);
+        println!("{what}: {} ns per packet", per_run.as_nanos());
     }
 }

@@ -1,5 +1,5 @@
-//! `lvsc apply FILE --backend nftables [--host NAME] [--dry-run]`: make this director
-//! match the cluster file.
+//! `lvsc apply FILE [--backend ipvs|nftables|ebpf] [--host NAME] [--dry-run]`: make this
+//! director match the cluster file.
 
 use std::io::Write;
 use std::process::{Command, ExitCode, Stdio};
@@ -17,6 +17,8 @@ pub enum Backend {
     Ipvs,
     /// The whole load balancer as one nftables ruleset (kernels without IPVS).
     Nftables,
+    /// The XDP load balancer (needs --iface).
+    Ebpf,
 }
 
 /// Arguments of `lvsc apply`.
@@ -39,6 +41,15 @@ pub struct Args {
     /// IPVS: a real that leaves gets weight 0 and stays until a later apply without --drain.
     #[arg(long)]
     drain: bool,
+    /// eBPF: the interface to attach the XDP program to.
+    #[arg(long, required_if_eq("backend", "ebpf"))]
+    iface: Option<String>,
+    /// eBPF: native or generic XDP for a first install.
+    #[arg(long, value_enum, default_value_t)]
+    xdp_mode: super::xdp::XdpMode,
+    /// eBPF: the bpffs directory for the pins (default /sys/fs/bpf/lvsc).
+    #[arg(long)]
+    pin_dir: Option<std::path::PathBuf>,
 }
 
 /// Runs the command.
@@ -49,6 +60,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.backend == Backend::Ipvs {
         let director = super::director(&cluster, args.host.as_deref())?;
         return super::ipvs::apply(&director, args.dry_run, args.atomic, args.drain);
+    }
+    if args.backend == Backend::Ebpf {
+        let director = super::director(&cluster, args.host.as_deref())?;
+        let iface = args
+            .iface
+            .as_deref()
+            .context("--backend ebpf needs --iface")?;
+        let target = super::xdp::target(iface, args.xdp_mode, args.pin_dir);
+        return super::xdp::apply(&director, &target, args.dry_run);
     }
     let files = match lvsc_hosts::build(&cluster, lvsc_hosts::Target::Nftables) {
         Ok(f) => f,

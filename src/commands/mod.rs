@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod build;
 pub mod check;
+pub mod detach;
 pub mod export;
 pub mod fmt;
 pub mod hosts;
@@ -11,6 +12,8 @@ pub mod inspect;
 mod ipvs;
 pub mod lsp;
 pub mod plan;
+pub mod stats;
+mod xdp;
 
 use lvsc_compiler::Cluster;
 

@@ -2,9 +2,9 @@
 
 use std::fmt;
 
+use lvsc_netlink::encode;
 use netlink_packet_core::{
-    NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NetlinkBuffer, NetlinkDeserializable, NetlinkHeader,
-    NetlinkMessage, NetlinkPayload, NetlinkSerializable,
+    NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NetlinkDeserializable, NetlinkPayload,
 };
 use netlink_packet_generic::ctrl::nlas::GenlCtrlAttrs;
 use netlink_packet_generic::ctrl::{GenlCtrl, GenlCtrlCmd};
@@ -59,6 +59,12 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+impl From<lvsc_netlink::DecodeError> for Error {
+    fn from(e: lvsc_netlink::DecodeError) -> Self {
+        Error::Decode(e.0)
+    }
+}
 
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
@@ -152,7 +158,7 @@ impl Netlink {
         T: NetlinkDeserializable + fmt::Debug,
         F: FnMut(u32, NetlinkPayload<T>) -> Result<bool, Error>,
     {
-        receive(&self.socket, each)
+        lvsc_netlink::receive(&self.socket, each)
     }
 
     fn dump_cmd(&mut self, command: u8, attrs: Vec<CmdAttr>) -> Result<Vec<IpvsMessage>, Error> {
@@ -181,58 +187,6 @@ impl Netlink {
         })?;
         Ok(out)
     }
-}
-
-/// Reads messages (several may share one datagram) until `each`, given each message's
-/// sequence number and payload, says it is done (returns `true`) or a dump ends.
-pub(crate) fn receive<T, F>(socket: &Socket, mut each: F) -> Result<(), Error>
-where
-    T: NetlinkDeserializable + fmt::Debug,
-    F: FnMut(u32, NetlinkPayload<T>) -> Result<bool, Error>,
-{
-    loop {
-        let (buf, _) = socket.recv_from_full()?;
-        let mut offset = 0;
-        while offset < buf.len() {
-            let bytes = &buf[offset..];
-            let len = NetlinkBuffer::new_checked(bytes)
-                .map_err(|e| Error::Decode(e.to_string()))?
-                .length() as usize;
-            let msg = NetlinkMessage::<T>::deserialize(&bytes[..len])
-                .map_err(|e| Error::Decode(e.to_string()))?;
-            offset += (len + 3) & !3;
-            if matches!(msg.payload, NetlinkPayload::Done(_))
-                || each(msg.header.sequence_number, msg.payload)?
-            {
-                return Ok(());
-            }
-        }
-    }
-}
-
-fn encode<T: NetlinkSerializable + fmt::Debug>(
-    payload: T,
-    flags: u16,
-    seq: u32,
-    family: u16,
-) -> Vec<u8>
-where
-    NetlinkPayload<T>: From<T>,
-{
-    let mut header = NetlinkHeader::default();
-    header.flags = flags;
-    header.sequence_number = seq;
-    let mut msg = NetlinkMessage::new(header, NetlinkPayload::from(payload));
-    if family != 0 {
-        msg.header.message_type = family;
-    }
-    msg.finalize();
-    if family != 0 {
-        msg.header.message_type = family;
-    }
-    let mut buf = vec![0u8; msg.buffer_len()];
-    msg.serialize(&mut buf);
-    buf
 }
 
 /// Builds the service model from a dumped service nest.

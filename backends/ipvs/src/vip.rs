@@ -1,12 +1,7 @@
 //! The addresses a director must hold (its VIPs), added over rtnetlink.
 
-use std::ffi::CString;
-
 use lvsc_compiler::ir::InterfaceAddress;
-use netlink_packet_core::{
-    NLM_F_ACK, NLM_F_CREATE, NLM_F_REPLACE, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage,
-    NetlinkPayload,
-};
+use netlink_packet_core::{NLM_F_ACK, NLM_F_CREATE, NLM_F_REPLACE, NLM_F_REQUEST, NetlinkPayload};
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
@@ -14,17 +9,10 @@ use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
 use crate::kernel::Error;
 
 fn index(interface: &str) -> Result<u32, Error> {
-    let name = CString::new(interface)
-        .map_err(|_| Error::Decode(format!("bad interface name {interface:?}")))?;
-    // SAFETY: `name` is a valid NUL-terminated string for the duration of the call.
-    let i = unsafe { libc::if_nametoindex(name.as_ptr()) };
-    if i == 0 {
-        return Err(Error::Refused {
-            what: format!("find interface {interface}"),
-            errno: libc::ENODEV,
-        });
-    }
-    Ok(i)
+    lvsc_netlink::if_index(interface).ok_or_else(|| Error::Refused {
+        what: format!("find interface {interface}"),
+        errno: libc::ENODEV,
+    })
 }
 
 /// Adds each address to its interface (replacing an identical one, so it is idempotent),
@@ -43,7 +31,7 @@ pub fn hold(addrs: &[InterfaceAddress]) -> Result<(), Error> {
         }
         socket.send(&buf, 0)?;
         let mut acked = 0;
-        crate::kernel::receive(&socket, |seq, p: NetlinkPayload<RouteNetlinkMessage>| {
+        lvsc_netlink::receive(&socket, |seq, p: NetlinkPayload<RouteNetlinkMessage>| {
             let NetlinkPayload::Error(e) = p else {
                 return Ok(false);
             };
@@ -74,15 +62,10 @@ fn request(a: &InterfaceAddress, seq: u32) -> Result<Vec<u8>, Error> {
     if a.addr.is_ipv4() {
         msg.attributes.push(AddressAttribute::Address(a.addr));
     }
-    let mut header = NetlinkHeader::default();
-    header.flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
-    header.sequence_number = seq;
-    let mut nl = NetlinkMessage::new(
-        header,
-        NetlinkPayload::from(RouteNetlinkMessage::NewAddress(msg)),
-    );
-    nl.finalize();
-    let mut buf = vec![0u8; nl.buffer_len()];
-    nl.serialize(&mut buf);
-    Ok(buf)
+    Ok(lvsc_netlink::encode(
+        RouteNetlinkMessage::NewAddress(msg),
+        NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE,
+        seq,
+        0,
+    ))
 }

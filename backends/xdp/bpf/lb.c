@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0 OR MIT)
-// The lvsc XDP load balancer. Its maps are filled from an lvsc map image
-// (docs/map-image.md); the flow hash must stay equal to backends/ebpf/src/hash.rs.
+// The lvsc XDP load balancer. Its maps are filled from an lvsc map image by
+// backends/xdp (docs/map-image.md); the flow hash must stay equal to
+// backends/ebpf/src/hash.rs and the map layouts to backends/xdp/src/layout.rs.
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -29,6 +30,11 @@ struct svc_val {
 	__u8 forwarding;
 	__u8 hash_ports;
 	__u8 pad[2];
+	/* Read by the loader only: this service's block of reals and a fingerprint of
+	 * its table and reals, so that an update rewrites only what changed. */
+	__u32 first_real;
+	__u32 reals;
+	__u64 fingerprint;
 };
 
 struct real {
@@ -58,11 +64,15 @@ struct {
 	__type(value, struct real);
 } reals SEC(".maps");
 
+/* Two table slots per element: the kernel rounds array elements up to 8 bytes, so a
+ * u32 element would waste half. Seen through mmap this is a packed little-endian u32
+ * array; the loader sizes it at load time and writes it there. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, 1 << 19);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, __u64);
 } tables SEC(".maps");
 
 struct {
@@ -165,10 +175,13 @@ int lvsc_lb(struct xdp_md *ctx)
 	__u32 h = svc->hash_ports ? flow_hash(saddr, daddr, sport, dport, key.proto)
 				  : flow_hash(saddr, (__u32[4]){0, 0, 0, 0}, 0, 0, 0);
 	__u32 slot = svc->table_offset + h % svc->table_size;
-	__u32 *ri = bpf_map_lookup_elem(&tables, &slot);
-	if (!ri || *ri == NO_REAL)
+	__u32 pair_index = slot >> 1;
+	__u64 *pair = bpf_map_lookup_elem(&tables, &pair_index);
+	if (!pair)
 		return XDP_PASS;
-	__u32 idx = *ri;
+	__u32 idx = slot & 1 ? (__u32)(*pair >> 32) : (__u32)*pair;
+	if (idx == NO_REAL)
+		return XDP_PASS;
 	struct real *r = bpf_map_lookup_elem(&reals, &idx);
 	if (!r)
 		return XDP_PASS;
@@ -183,6 +196,7 @@ int lvsc_lb(struct xdp_md *ctx)
 		int outer = r->family == 4 ? (int)sizeof(struct iphdr) : (int)sizeof(struct ipv6hdr);
 		struct ethhdr old;
 		__builtin_memcpy(&old, eth, sizeof(old));
+		/* The frame leaves from this host: its source is the MAC it was sent to. */
 		if (bpf_xdp_adjust_head(ctx, -outer))
 			return XDP_DROP;
 		data = (void *)(long)ctx->data;
@@ -190,7 +204,7 @@ int lvsc_lb(struct xdp_md *ctx)
 		eth = data;
 		if ((void *)(eth + 1) > end)
 			return XDP_DROP;
-		__builtin_memcpy(eth->h_source, old.h_source, ETH_ALEN);
+		__builtin_memcpy(eth->h_source, old.h_dest, ETH_ALEN);
 		if (r->family == 4) {
 			struct iphdr *o = (void *)(eth + 1);
 			if ((void *)(o + 1) > end)
@@ -225,6 +239,10 @@ int lvsc_lb(struct xdp_md *ctx)
 			__builtin_memcpy(&o->saddr, r->src, 16);
 			__builtin_memcpy(&o->daddr, r->addr, 16);
 		}
+	} else {
+		/* The frame leaves from this host: a switch must not learn the client's MAC
+		 * on this port. */
+		__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
 	}
 	__builtin_memcpy(eth->h_dest, r->mac, ETH_ALEN);
 	return XDP_TX;

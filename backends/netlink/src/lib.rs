@@ -1,0 +1,79 @@
+//! The netlink plumbing the IPVS and XDP backends share: encoding one message, the
+//! receive loop that splits datagrams into messages, and interface lookup.
+
+use std::ffi::CString;
+use std::fmt;
+
+use netlink_packet_core::{
+    NetlinkBuffer, NetlinkDeserializable, NetlinkHeader, NetlinkMessage, NetlinkPayload,
+    NetlinkSerializable,
+};
+use netlink_sys::Socket;
+
+/// A reply that could not be decoded.
+#[derive(Debug)]
+pub struct DecodeError(pub String);
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "undecodable netlink reply: {}", self.0)
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// Reads messages (several may share one datagram) until `each`, given each message's
+/// sequence number and payload, says it is done (returns `true`) or a dump ends.
+pub fn receive<T, E, F>(socket: &Socket, mut each: F) -> Result<(), E>
+where
+    T: NetlinkDeserializable + fmt::Debug,
+    E: From<std::io::Error> + From<DecodeError>,
+    F: FnMut(u32, NetlinkPayload<T>) -> Result<bool, E>,
+{
+    loop {
+        let (buf, _) = socket.recv_from_full()?;
+        let mut offset = 0;
+        while offset < buf.len() {
+            let bytes = &buf[offset..];
+            let len = NetlinkBuffer::new_checked(bytes)
+                .map_err(|e| DecodeError(e.to_string()))?
+                .length() as usize;
+            let msg = NetlinkMessage::<T>::deserialize(&bytes[..len])
+                .map_err(|e| DecodeError(e.to_string()))?;
+            offset += (len + 3) & !3;
+            if matches!(msg.payload, NetlinkPayload::Done(_))
+                || each(msg.header.sequence_number, msg.payload)?
+            {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// One message as bytes; a non-zero `message_type` overrides the payload's own (generic
+/// netlink families are numbered at run time).
+pub fn encode<T>(payload: T, flags: u16, seq: u32, message_type: u16) -> Vec<u8>
+where
+    T: NetlinkSerializable + fmt::Debug,
+    NetlinkPayload<T>: From<T>,
+{
+    let mut header = NetlinkHeader::default();
+    header.flags = flags;
+    header.sequence_number = seq;
+    let mut msg = NetlinkMessage::new(header, NetlinkPayload::from(payload));
+    msg.finalize();
+    if message_type != 0 {
+        msg.header.message_type = message_type;
+    }
+    let mut buf = vec![0u8; msg.buffer_len()];
+    msg.serialize(&mut buf);
+    buf
+}
+
+/// The index of a network interface, if it exists.
+pub fn if_index(interface: &str) -> Option<u32> {
+    let name = CString::new(interface).ok()?;
+    // SAFETY: `name` is a valid NUL-terminated string for the duration of the call.
+    let i = unsafe { libc::if_nametoindex(name.as_ptr()) };
+    (i != 0).then_some(i)
+}

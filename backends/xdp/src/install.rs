@@ -1,0 +1,353 @@
+//! Installing on an interface: the first time, load the program, fill its maps, attach
+//! and pin; afterwards, update only the services that changed, each switched by one map
+//! update. When the maps are too small for an update, a new program with larger maps is
+//! filled aside and swapped in with one link update.
+
+use std::path::{Path, PathBuf};
+
+use aya::programs::links::{FdLink, PinnedLink};
+use aya::programs::xdp::XdpLink;
+use aya::programs::{TestRun, TestRunOptions, Xdp, XdpMode};
+use aya::{Ebpf, EbpfLoader};
+
+use crate::Error;
+use crate::layout::Group;
+use crate::maps::{Capacity, Maps, NAMES};
+use crate::plan::{Plan, Summary};
+
+/// The program's section name in bpf/lb.c.
+const PROGRAM_NAME: &str = "lvsc_lb";
+
+/// How to attach.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Native (driver) XDP, falling back to generic when the driver refuses.
+    Auto,
+    /// Native XDP only.
+    Native,
+    /// Generic (SKB) XDP.
+    Generic,
+}
+
+/// Where to install.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// The interface.
+    pub interface: String,
+    /// The attach mode for a first install.
+    pub mode: Mode,
+    /// The bpffs directory under which `<interface>/` holds the pins.
+    pub pin_root: PathBuf,
+}
+
+impl Target {
+    /// The pin directory of this interface.
+    pub fn dir(&self) -> PathBuf {
+        self.pin_root.join(&self.interface)
+    }
+}
+
+/// What an install did.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Report {
+    /// `attached`, `updated`, `reloaded`, `unchanged` or `dry-run`.
+    pub action: &'static str,
+    /// `native` or `generic` when attached now.
+    pub mode: Option<&'static str>,
+    /// The services' changes.
+    pub changes: Summary,
+}
+
+/// A loaded, unattached program with its maps.
+pub struct Loaded {
+    ebpf: Ebpf,
+    maps: Maps,
+}
+
+fn check_built() -> Result<(), Error> {
+    if crate::PROGRAM.is_empty() {
+        return Err(Error(
+            "this lvsc was built without clang, so it has no XDP program; install clang, llvm \
+             and libbpf-dev and rebuild"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+impl Loaded {
+    /// Loads the program with maps sized for `groups` (twice over) and installs them.
+    pub fn new(groups: &[Group]) -> Result<Loaded, Error> {
+        check_built()?;
+        let cap = Capacity::for_groups(groups);
+        let mut ebpf = EbpfLoader::new()
+            .map_max_entries("tables", cap.tables / 2)
+            .map_max_entries("reals", cap.reals)
+            .map_max_entries("services", cap.services)
+            .map_max_entries("counters", cap.services)
+            .load(crate::PROGRAM)
+            .map_err(|e| Error(format!("load the XDP object: {e}")))?;
+        let prog: &mut Xdp = program(&mut ebpf)?;
+        prog.load()
+            .map_err(|e| Error(format!("the kernel refused the XDP program: {e}")))?;
+        let mut maps = Maps::from_maps(|n| ebpf.take_map(n))?;
+        let plan = Plan::new(Default::default(), groups);
+        let alloc = plan
+            .allocate(groups, maps.capacity())
+            .ok_or_else(|| Error("maps sized for the image cannot hold it".into()))?;
+        maps.write(groups, &plan, &alloc)?;
+        Ok(Loaded { ebpf, maps })
+    }
+
+    /// Updates the maps in place to `groups`; `None` when they are too small for it.
+    pub fn update(&mut self, groups: &[Group]) -> Result<Option<Summary>, Error> {
+        update(&mut self.maps, groups)
+    }
+
+    /// The maps.
+    pub fn maps(&self) -> &Maps {
+        &self.maps
+    }
+
+    /// Runs the program once on `packet` with BPF_PROG_TEST_RUN: the XDP action and the
+    /// packet as it leaves.
+    pub fn test_run(&mut self, packet: &[u8]) -> Result<(u32, Vec<u8>), Error> {
+        let (code, out, _) = self.test_run_repeat(packet, 1)?;
+        Ok((code, out))
+    }
+
+    /// Runs the program `repeat` times on `packet`: action, output, kernel-measured
+    /// duration per run.
+    pub fn test_run_repeat(
+        &mut self,
+        packet: &[u8],
+        repeat: u32,
+    ) -> Result<(u32, Vec<u8>, std::time::Duration), Error> {
+        let mut out = vec![0u8; packet.len() + 64];
+        let prog: &mut Xdp = program(&mut self.ebpf)?;
+        let r = prog
+            .test_run(TestRunOptions {
+                data_in: Some(packet),
+                data_out: Some(&mut out),
+                repeat,
+                ..TestRunOptions::new()
+            })
+            .map_err(|e| Error(format!("BPF_PROG_TEST_RUN: {e}")))?;
+        out.truncate(r.data_size_out as usize);
+        Ok((r.return_value, out, r.duration))
+    }
+
+    /// Attaches to `target`'s interface and pins program, maps and link.
+    fn attach(mut self, target: &Target) -> Result<&'static str, Error> {
+        let dir = target.dir();
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            Error(format!(
+                "create {} (is bpffs mounted at {}?): {e}",
+                dir.display(),
+                target.pin_root.display()
+            ))
+        })?;
+        let pinned = self.pin_maps(&dir).and_then(|()| {
+            let prog: &mut Xdp = program(&mut self.ebpf)?;
+            let tries: &[(XdpMode, &'static str)] = match target.mode {
+                Mode::Auto => &[(XdpMode::Driver, "native"), (XdpMode::Skb, "generic")],
+                Mode::Native => &[(XdpMode::Driver, "native")],
+                Mode::Generic => &[(XdpMode::Skb, "generic")],
+            };
+            let mut last = None;
+            for &(mode, name) in tries {
+                match prog.attach(&target.interface, mode) {
+                    Ok(id) => {
+                        let link = prog.take_link(id).map_err(|e| Error(e.to_string()))?;
+                        pin_link(link, &dir.join("link"))?;
+                        prog.pin(dir.join("prog"))
+                            .map_err(|e| Error(e.to_string()))?;
+                        return Ok(name);
+                    }
+                    Err(e) => last = Some(format!("{name}: {e}")),
+                }
+            }
+            Err(Error(format!(
+                "attach to {}: {}",
+                target.interface,
+                last.unwrap_or_default()
+            )))
+        });
+        if pinned.is_err() {
+            // Nothing is attached; leave no pins behind either.
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        pinned
+    }
+
+    fn pin_maps(&self, dir: &Path) -> Result<(), Error> {
+        self.maps.pin(dir)
+    }
+}
+
+fn program(ebpf: &mut Ebpf) -> Result<&mut Xdp, Error> {
+    ebpf.program_mut(PROGRAM_NAME)
+        .ok_or_else(|| Error(format!("the object has no program {PROGRAM_NAME}")))?
+        .try_into()
+        .map_err(|e| Error(format!("{PROGRAM_NAME}: {e}")))
+}
+
+fn pin_link(link: XdpLink, path: &Path) -> Result<(), Error> {
+    let fd = FdLink::try_from(link).map_err(|e| {
+        Error(format!(
+            "the kernel attached without a bpf link, which cannot be pinned: {e}"
+        ))
+    })?;
+    fd.pin(path)
+        .map_err(|e| Error(format!("pin {}: {e}", path.display())))?;
+    Ok(())
+}
+
+fn update(maps: &mut Maps, groups: &[Group]) -> Result<Option<Summary>, Error> {
+    let plan = Plan::new(maps.installed()?, groups);
+    let summary = plan.summary(groups);
+    if plan.is_empty() {
+        return Ok(Some(summary));
+    }
+    let Some(alloc) = plan.allocate(groups, maps.capacity()) else {
+        return Ok(None);
+    };
+    maps.write(groups, &plan, &alloc)?;
+    Ok(Some(summary))
+}
+
+/// Whether `target` has an install.
+pub fn installed(target: &Target) -> bool {
+    target.dir().join("link").exists()
+}
+
+/// What an install would change, without changing anything.
+pub fn dry_run(target: &Target, groups: &[Group]) -> Result<Report, Error> {
+    let plan = if installed(target) {
+        Plan::new(Maps::from_pins(&target.dir())?.installed()?, groups)
+    } else {
+        Plan::new(Default::default(), groups)
+    };
+    Ok(Report {
+        action: "dry-run",
+        mode: None,
+        changes: plan.summary(groups),
+    })
+}
+
+/// Installs `groups` on `target`: a first install attaches, later ones update in place,
+/// and an update too big for the maps swaps in a larger program with one link update.
+pub fn apply(target: &Target, groups: &[Group]) -> Result<Report, Error> {
+    check_built()?;
+    let dir = target.dir();
+    if !installed(target) {
+        let loaded = Loaded::new(groups)?;
+        let changes = Plan::new(Default::default(), groups).summary(groups);
+        let mode = loaded.attach(target)?;
+        return Ok(Report {
+            action: "attached",
+            mode: Some(mode),
+            changes,
+        });
+    }
+    let mut maps = Maps::from_pins(&dir)?;
+    let installed = maps.installed()?;
+    if let Some(changes) = update(&mut maps, groups)? {
+        let action =
+            if changes.added.is_empty() && changes.changed.is_empty() && changes.removed.is_empty()
+            {
+                "unchanged"
+            } else {
+                "updated"
+            };
+        return Ok(Report {
+            action,
+            mode: None,
+            changes,
+        });
+    }
+    // Too big for the maps: fill a new program aside, then swap it in.
+    let changes = Plan::new(installed, groups).summary(groups);
+    let mut next = Loaded::new(groups)?;
+    let staging = dir.join("next");
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging)
+        .map_err(|e| Error(format!("create {}: {e}", staging.display())))?;
+    next.maps.pin(&staging)?;
+    let link_path = dir.join("link");
+    let old = PinnedLink::from_pin(&link_path)
+        .map_err(|e| Error(format!("open {}: {e}", link_path.display())))?
+        .unpin()
+        .map_err(|e| Error(format!("unpin {}: {e}", link_path.display())))?;
+    let old = XdpLink::try_from(old).map_err(|e| Error(e.to_string()))?;
+    let prog: &mut Xdp = program(&mut next.ebpf)?;
+    let swapped = prog.attach_to_link(old);
+    let id = swapped.map_err(|e| {
+        Error(format!(
+            "swap in the larger program: {e}; the old program is still attached but its link \
+             is no longer pinned at {} (it detaches when this process exits)",
+            link_path.display()
+        ))
+    })?;
+    let link = prog.take_link(id).map_err(|e| Error(e.to_string()))?;
+    pin_link(link, &link_path)?;
+    let _ = std::fs::remove_file(dir.join("prog"));
+    prog.pin(dir.join("prog"))
+        .map_err(|e| Error(e.to_string()))?;
+    for n in NAMES {
+        std::fs::rename(staging.join(n), dir.join(n))
+            .map_err(|e| Error(format!("move the new {n} pin into place: {e}")))?;
+    }
+    let _ = std::fs::remove_dir(&staging);
+    Ok(Report {
+        action: "reloaded",
+        mode: None,
+        changes,
+    })
+}
+
+/// Detaches from `target`'s interface: removing the pins releases link, program and maps.
+pub fn remove(target: &Target) -> Result<bool, Error> {
+    let dir = target.dir();
+    if !dir.exists() {
+        return Ok(false);
+    }
+    std::fs::remove_dir_all(&dir).map_err(|e| Error(format!("remove {}: {e}", dir.display())))?;
+    Ok(true)
+}
+
+/// One service's counters.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ServiceStats {
+    /// `VIP:port proto`.
+    pub service: String,
+    /// Packets forwarded.
+    pub packets: u64,
+    /// Bytes forwarded.
+    pub bytes: u64,
+}
+
+/// The counters of every service installed on `target`.
+pub fn stats(target: &Target) -> Result<Vec<ServiceStats>, Error> {
+    if !installed(target) {
+        return Err(Error(format!(
+            "nothing is installed on {} (no pins under {})",
+            target.interface,
+            target.dir().display()
+        )));
+    }
+    let maps = Maps::from_pins(&target.dir())?;
+    let mut installed: Vec<_> = maps.installed()?.into_iter().collect();
+    installed.sort_by_key(|(k, _)| *k);
+    installed
+        .into_iter()
+        .map(|(k, v)| {
+            let c = maps.counter(v.index)?;
+            Ok(ServiceStats {
+                service: k.to_string(),
+                packets: c.packets,
+                bytes: c.bytes,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,91 @@
+//! `lvsc apply --backend ebpf`: the director's map image, its reals' next-hop MACs, and
+//! the XDP loader.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::ValueEnum;
+use lvsc_compiler::hosts::DirectorView;
+use lvsc_xdp::install::{self, Mode, Report, Target};
+
+/// How to attach the XDP program.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum XdpMode {
+    /// Native where the driver supports it, generic otherwise.
+    #[default]
+    Auto,
+    /// Native (driver) mode only.
+    Native,
+    /// Generic (SKB) mode: any interface, slower.
+    Generic,
+}
+
+/// Where `--iface` and `--pin-dir` point.
+pub fn target(iface: &str, mode: XdpMode, pin_dir: Option<PathBuf>) -> Target {
+    Target {
+        interface: iface.to_string(),
+        mode: match mode {
+            XdpMode::Auto => Mode::Auto,
+            XdpMode::Native => Mode::Native,
+            XdpMode::Generic => Mode::Generic,
+        },
+        pin_root: pin_dir.unwrap_or_else(|| lvsc_xdp::PIN_ROOT.into()),
+    }
+}
+
+/// Installs the director's services on the target interface.
+pub fn apply(director: &DirectorView, target: &Target, dry_run: bool) -> anyhow::Result<ExitCode> {
+    let sources: Vec<IpAddr> = director.addresses.iter().map(|a| a.addr).collect();
+    let image = match lvsc_ebpf::image::build(&director.services, &sources) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("lvsc: {e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let macs =
+        lvsc_xdp::neighbour::resolve(&target.interface, &lvsc_xdp::layout::real_addresses(&image))?;
+    let groups = lvsc_xdp::layout::groups(&image, &macs)?;
+    let report = if dry_run {
+        install::dry_run(target, &groups)?
+    } else {
+        install::apply(target, &groups)?
+    };
+    print(&director.name, target, &report);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print(host: &str, target: &Target, r: &Report) {
+    let c = &r.changes;
+    for s in &c.added {
+        println!("+ {s}");
+    }
+    for s in &c.changed {
+        println!("~ {s}");
+    }
+    for s in &c.removed {
+        println!("- {s}");
+    }
+    let how = match (r.action, r.mode) {
+        (_, Some(mode)) => format!("attached to {} ({mode} XDP)", target.interface),
+        ("dry-run", _) => "would change (dry run, nothing written)".into(),
+        ("reloaded", _) => {
+            "maps too small: a larger program was swapped in with one link update".into()
+        }
+        (a, _) => a.to_string(),
+    };
+    eprintln!(
+        "{host}: {how}; {} added, {} changed, {} removed, {} unchanged; {} table slots written; pins in {}",
+        c.added.len(),
+        c.changed.len(),
+        c.removed.len(),
+        c.unchanged,
+        if r.action == "dry-run" {
+            0
+        } else {
+            c.slots_written
+        },
+        target.dir().display()
+    );
+}
