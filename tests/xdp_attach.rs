@@ -246,6 +246,59 @@ fn xdp_on_a_veth_forwards_to_the_reals() {
     assert_eq!(same.len(), 1, "{same:?}");
     assert_eq!(stats(&lb, &pins_dir)["10.77.0.100:7000 udp"], 210);
 
+    // A dry run says what would change and changes nothing.
+    std::fs::write(&file, cluster(2, 0)).unwrap();
+    let (code, out, err) = lvsc(
+        &lb,
+        &[
+            "apply",
+            file.to_str().unwrap(),
+            "--backend",
+            "ebpf",
+            "--iface",
+            "l0",
+            "--pin-dir",
+            pins_dir.to_str().unwrap(),
+            "--dry-run",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("~ 10.77.0.100:7000 udp") && err.contains("dry run"),
+        "{out}{err}"
+    );
+    std::fs::write(&file, cluster(1, 0)).unwrap();
+
+    // Next-hop MACs: an on-link real's own, a routed real's gateway's; a real behind
+    // another interface is refused, since XDP_TX leaves by the interface it came in by.
+    let mac_of = |ns: &Netns| {
+        let link = ns.exec("ip", &["-o", "link", "show", "e0"]);
+        let at = link.find("link/ether ").unwrap() + 11;
+        link[at..at + 17].to_string()
+    };
+    let (mac1, mac2) = (mac_of(&r1), mac_of(&r2));
+    lb.exec(
+        "ip",
+        &["route", "add", "198.51.100.0/24", "via", "10.77.0.11"],
+    );
+    lb.exec("ip", &["link", "add", "d0", "type", "veth", "peer", "name", "d1"]);
+    lb.exec("ip", &["addr", "add", "192.168.9.1/24", "dev", "d0"]);
+    lb.exec("ip", &["link", "set", "d0", "up"]);
+    let (found, refused) = in_ns(&lb, || {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let found =
+            lvsc_xdp::neighbour::resolve("l0", &[ip("198.51.100.31"), ip("10.77.0.12")]).unwrap();
+        let fmt = |m: [u8; 6]| m.map(|b| format!("{b:02x}")).join(":");
+        let found = (
+            fmt(found[&ip("198.51.100.31")]),
+            fmt(found[&ip("10.77.0.12")]),
+        );
+        let refused = lvsc_xdp::neighbour::resolve("l0", &[ip("192.168.9.5")]).unwrap_err();
+        (found, refused.to_string())
+    });
+    assert_eq!(found, (mac1, mac2));
+    assert!(refused.contains("another interface"), "{refused}");
+
     // The same file again writes nothing.
     let out = apply(&lb, &file, &pins_dir);
     assert!(

@@ -182,6 +182,45 @@ impl Maps {
         }))
     }
 
+    /// Points one service at its new table: one map update.
+    fn switch(
+        &mut self,
+        k: &SvcKey,
+        g: &Group,
+        at: &crate::plan::Placed,
+        plan: &Plan,
+        alloc: &Allocation,
+        cpus: usize,
+    ) -> Result<(), Error> {
+        let index = match alloc.counters.get(k) {
+            Some(&i) => {
+                let zero = PerCpuValues::try_from(vec![Counter::default(); cpus])
+                    .map_err(err("counters"))?;
+                self.counters
+                    .set(i, zero, 0)
+                    .map_err(err(&format!("reset the counters of {k}")))?;
+                i
+            }
+            None => plan
+                .index_of(k)
+                .ok_or_else(|| Error(format!("{k} has no counter slot")))?,
+        };
+        let val = SvcVal {
+            table_offset: at.table_offset,
+            table_size: g.table.len() as u32,
+            index,
+            forwarding: g.forwarding,
+            hash_ports: u8::from(g.hash_ports),
+            pad: [0; 2],
+            first_real: at.first_real,
+            reals: g.reals.len() as u32,
+            fingerprint: g.fingerprint,
+        };
+        self.services
+            .insert(k, val, 0)
+            .map_err(err(&format!("switch {k}")))
+    }
+
     /// Writes a planned update: removals first, then new reals and tables beside the
     /// installed ones, then one map update per service switches it to its new table.
     pub fn write(
@@ -190,10 +229,14 @@ impl Maps {
         plan: &Plan,
         alloc: &Allocation,
     ) -> Result<(), Error> {
-        for k in &plan.removed {
-            self.services
-                .remove(k)
-                .map_err(err(&format!("remove {k}")))?;
+        for (n, k) in plan.removed.iter().enumerate() {
+            self.services.remove(k).map_err(|e| {
+                Error(format!(
+                    "remove {k}: {e}; {n} of {} removed services were removed before it, \
+                     nothing else was changed",
+                    plan.removed.len()
+                ))
+            })?;
         }
         let cpus = aya::util::nr_cpus().map_err(|(w, e)| Error(format!("{w}: {e}")))?;
         for (w, at) in plan.writes.iter().zip(&alloc.placed) {
@@ -201,7 +244,12 @@ impl Maps {
             for (i, r) in g.reals.iter().enumerate() {
                 self.reals
                     .set(at.first_real + i as u32, r, 0)
-                    .map_err(err("write map reals"))?;
+                    .map_err(|e| {
+                        Error(format!(
+                            "write map reals: {e}; no service was switched (the reals written so \
+                         far are unused), removed services are gone"
+                        ))
+                    })?;
             }
             let start = at.table_offset as usize * SLOT;
             let dst = &mut self.tables[start..start + g.table.len() * SLOT];
@@ -216,36 +264,19 @@ impl Maps {
         }
         // Everything above is in place before any service points at it.
         std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
+        let total: usize = plan.writes.iter().map(|w| w.keys.len()).sum();
+        let mut switched = 0;
         for (w, at) in plan.writes.iter().zip(&alloc.placed) {
             let g = &groups[w.group];
             for k in &w.keys {
-                let index = match alloc.counters.get(k) {
-                    Some(&i) => {
-                        let zero = PerCpuValues::try_from(vec![Counter::default(); cpus])
-                            .map_err(err("counters"))?;
-                        self.counters
-                            .set(i, zero, 0)
-                            .map_err(err("reset counters"))?;
-                        i
-                    }
-                    None => plan
-                        .index_of(k)
-                        .expect("a changed service keeps its counters"),
-                };
-                let val = SvcVal {
-                    table_offset: at.table_offset,
-                    table_size: g.table.len() as u32,
-                    index,
-                    forwarding: g.forwarding,
-                    hash_ports: u8::from(g.hash_ports),
-                    pad: [0; 2],
-                    first_real: at.first_real,
-                    reals: g.reals.len() as u32,
-                    fingerprint: g.fingerprint,
-                };
-                self.services
-                    .insert(k, val, 0)
-                    .map_err(err(&format!("switch {k}")))?;
+                self.switch(k, g, at, plan, alloc, cpus).map_err(|e| {
+                    Error(format!(
+                        "{e}; {switched} of {total} new or changed services were switched \
+                         before it (each service is whole: old or new); removed services are \
+                         gone; run apply again to finish"
+                    ))
+                })?;
+                switched += 1;
             }
         }
         Ok(())
