@@ -281,7 +281,10 @@ fn xdp_on_a_veth_forwards_to_the_reals() {
         "ip",
         &["route", "add", "198.51.100.0/24", "via", "10.77.0.11"],
     );
-    lb.exec("ip", &["link", "add", "d0", "type", "veth", "peer", "name", "d1"]);
+    lb.exec(
+        "ip",
+        &["link", "add", "d0", "type", "veth", "peer", "name", "d1"],
+    );
     lb.exec("ip", &["addr", "add", "192.168.9.1/24", "dev", "d0"]);
     lb.exec("ip", &["link", "set", "d0", "up"]);
     let (found, refused) = in_ns(&lb, || {

@@ -9,6 +9,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use lvsc_compiler::ir::{ForwardMethod, Protocol, Service, ServiceKey};
 
+use rayon::prelude::*;
+
 use crate::hash::fnv1a;
 use crate::maglev;
 
@@ -89,8 +91,23 @@ impl std::error::Error for ImageError {}
 /// Builds the image of a director's services; `sources` are the director's addresses,
 /// the outer source of tunnelled packets (one per family).
 pub fn build(services: &[Service], sources: &[IpAddr]) -> Result<Image, ImageError> {
+    // The tables are independent and most of the work: build them on every core.
+    let tables: Vec<Option<Vec<u32>>> = services
+        .par_iter()
+        .map(|s| {
+            if !maglev::is_prime(s.table_size) {
+                return None;
+            }
+            let names: Vec<(&str, u32)> = s
+                .reals
+                .iter()
+                .map(|r| (r.name.as_str(), r.weight))
+                .collect();
+            maglev::table(&names, s.table_size)
+        })
+        .collect();
     let mut img = Image::default();
-    for s in services {
+    for (s, table) in services.iter().zip(tables) {
         let forwarding = match s.forward.method {
             ForwardMethod::Dr => Forwarding::Direct,
             ForwardMethod::Tun => Forwarding::Tunnel,
@@ -107,13 +124,7 @@ pub fn build(services: &[Service], sources: &[IpAddr]) -> Result<Image, ImageErr
                 s.name, s.table_size
             )));
         }
-        let names: Vec<(&str, u32)> = s
-            .reals
-            .iter()
-            .map(|r| (r.name.as_str(), r.weight))
-            .collect();
         let first_real = img.reals.len() as u32;
-        let table = maglev::table(&names, s.table_size);
         let (vips, port, proto) = match &s.key {
             ServiceKey::Addr { ip, port, proto } => (vec![*ip], *port, *proto),
             // A firewall-mark service: one record per VIP, any port.

@@ -32,7 +32,9 @@ pub fn table(backends: &[(&str, u32)], size: u32) -> Option<Vec<u32>> {
             )
         })
         .collect();
-    let mut next = vec![0u64; backends.len()];
+    // Each backend's next probe, (offset + n * skip) % size, kept by addition: a
+    // division per probe was most of the time of building a table.
+    let mut next: Vec<u64> = perm.iter().map(|p| p.0).collect();
     let mut credit = vec![0u64; backends.len()];
     let mut slots = vec![u32::MAX; size as usize];
     let mut filled = 0u64;
@@ -44,10 +46,13 @@ pub fn table(backends: &[(&str, u32)], size: u32) -> Option<Vec<u32>> {
                 continue;
             }
             credit[i] -= u64::from(max);
-            let (offset, skip) = perm[i];
+            let skip = perm[i].1;
             loop {
-                let c = ((offset + next[i] * skip) % m) as usize;
-                next[i] += 1;
+                let c = next[i] as usize;
+                next[i] += skip;
+                if next[i] >= m {
+                    next[i] -= m;
+                }
                 if slots[c] == u32::MAX {
                     slots[c] = i as u32;
                     filled += 1;

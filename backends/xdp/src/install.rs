@@ -86,7 +86,12 @@ impl Loaded {
             .map_max_entries("services", cap.services)
             .map_max_entries("counters", cap.services)
             .load(crate::PROGRAM)
-            .map_err(|e| Error(format!("load the XDP object: {e}")))?;
+            .map_err(|e| {
+                Error(format!(
+                    "load the XDP object: {e} (creating BPF maps and programs needs root, or \
+                     CAP_BPF and CAP_NET_ADMIN)"
+                ))
+            })?;
         let prog: &mut Xdp = program(&mut ebpf)?;
         prog.load()
             .map_err(|e| Error(format!("the kernel refused the XDP program: {e}")))?;

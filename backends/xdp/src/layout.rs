@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use lvsc_ebpf::hash::fnv1a;
+use lvsc_ebpf::hash::{fnv1a, mix};
 use lvsc_ebpf::image::{Forwarding, Image};
 
 use crate::Error;
@@ -215,13 +215,15 @@ pub fn groups(image: &Image, macs: &HashMap<IpAddr, [u8; 6]>) -> Result<Vec<Grou
     Ok(out)
 }
 
-/// FNV-1a over everything the program reads for a service except where it lives.
+/// A hash of everything the program reads for a service except where it lives.
 fn fingerprint(forwarding: u8, hash_ports: bool, table: &[u32], reals: &[Real]) -> u64 {
     let mut h = fnv1a(&[forwarding, u8::from(hash_ports)], 0);
     h = fnv1a(&(table.len() as u32).to_le_bytes(), h);
-    // Tables are large; hash them as bytes in one pass.
-    let bytes: Vec<u8> = table.iter().flat_map(|t| t.to_le_bytes()).collect();
-    h = fnv1a(&bytes, h);
+    // Tables are large: mix two slots at a time rather than byte by byte.
+    for pair in table.chunks(2) {
+        let w = u64::from(pair[0]) | pair.get(1).map_or(0, |&x| u64::from(x) << 32);
+        h = mix(h ^ w);
+    }
     for r in reals {
         h = fnv1a(&r.addr, h);
         h = fnv1a(&r.src, h);
