@@ -107,6 +107,10 @@ pub fn build(services: &[Service], sources: &[IpAddr]) -> Result<Image, ImageErr
         })
         .collect();
     let mut img = Image::default();
+    // One allocation: growing a vector of hundreds of megabytes by doubling copies it
+    // and faults in fresh pages each time.
+    img.tables
+        .reserve_exact(services.iter().map(|s| s.table_size as usize).sum());
     for (s, table) in services.iter().zip(tables) {
         let forwarding = match s.forward.method {
             ForwardMethod::Dr => Forwarding::Direct,
@@ -209,38 +213,40 @@ fn ip_from(b: &[u8], family: u8) -> Result<IpAddr, ImageError> {
 impl Image {
     /// The image as bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut body = Vec::with_capacity(
-            self.services.len() * SERVICE + self.reals.len() * REAL + self.tables.len() * 4,
-        );
-        for s in &self.services {
-            let (a, f) = addr16(s.vip);
-            body.extend(a);
-            body.extend(s.port.to_le_bytes());
-            body.extend([s.proto, f, s.forwarding as u8, u8::from(s.hash_ports)]);
-            for v in [s.table_offset, s.table_size, s.first_real, s.reals] {
-                body.extend(v.to_le_bytes());
-            }
-            body.extend([0u8; 2]);
-        }
-        for r in &self.reals {
-            let (a, f) = addr16(r.addr);
-            let (e, _) = addr16(r.encap_source);
-            body.extend(a);
-            body.extend(e);
-            body.extend(r.weight.to_le_bytes());
-            body.extend([f, 0, 0, 0]);
-        }
-        for t in &self.tables {
-            body.extend(t.to_le_bytes());
-        }
-        let mut out = Vec::with_capacity(HEADER + body.len());
+        let body_len =
+            self.services.len() * SERVICE + self.reals.len() * REAL + self.tables.len() * 4;
+        // The header first with a zero checksum, patched once the body is written: one
+        // buffer, no copy of a body that can be hundreds of megabytes.
+        let mut out = Vec::with_capacity(HEADER + body_len);
         out.extend(MAGIC);
         out.extend(VERSION.to_le_bytes());
         for n in [self.services.len(), self.reals.len(), self.tables.len()] {
             out.extend((n as u32).to_le_bytes());
         }
-        out.extend(fnv1a(&body, 0).to_le_bytes());
-        out.extend(body);
+        out.extend([0u8; 8]);
+        for s in &self.services {
+            let (a, f) = addr16(s.vip);
+            out.extend(a);
+            out.extend(s.port.to_le_bytes());
+            out.extend([s.proto, f, s.forwarding as u8, u8::from(s.hash_ports)]);
+            for v in [s.table_offset, s.table_size, s.first_real, s.reals] {
+                out.extend(v.to_le_bytes());
+            }
+            out.extend([0u8; 2]);
+        }
+        for r in &self.reals {
+            let (a, f) = addr16(r.addr);
+            let (e, _) = addr16(r.encap_source);
+            out.extend(a);
+            out.extend(e);
+            out.extend(r.weight.to_le_bytes());
+            out.extend([f, 0, 0, 0]);
+        }
+        for t in &self.tables {
+            out.extend_from_slice(&t.to_le_bytes());
+        }
+        let sum = fnv1a(&out[HEADER..], 0);
+        out[24..32].copy_from_slice(&sum.to_le_bytes());
         out
     }
 
