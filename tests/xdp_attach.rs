@@ -59,6 +59,12 @@ fn lvsc(lb: &Netns, args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// Writes `text` to `file` and applies it.
+fn apply_text(lb: &Netns, file: &Path, text: &str, pins: &Path) -> String {
+    std::fs::write(file, text).unwrap();
+    apply(lb, file, pins)
+}
+
 fn apply(lb: &Netns, file: &Path, pins: &Path) -> String {
     let (code, out, err) = lvsc(
         lb,
@@ -214,8 +220,7 @@ fn xdp_on_a_veth_forwards_to_the_reals() {
 
     // First apply: attached in generic mode, the service added.
     let file = tmp.join("cluster.lvs");
-    std::fs::write(&file, cluster(1, 0)).unwrap();
-    let out = apply(&lb, &file, &pins_dir);
+    let out = apply_text(&lb, &file, &cluster(1, 0), &pins_dir);
     assert!(out.contains("+ 10.77.0.100:7000 udp"), "{out}");
     assert!(out.contains("generic XDP"), "{out}");
     let link = lb.exec("ip", &["link", "show", "l0"]);
@@ -311,8 +316,7 @@ fn xdp_on_a_veth_forwards_to_the_reals() {
 
     // One more service, and r2 drained: both services are rewritten (they share the
     // pool), the old one keeps its counters, and r2 gets nothing.
-    std::fs::write(&file, cluster(0, 1)).unwrap();
-    let out = apply(&lb, &file, &pins_dir);
+    let out = apply_text(&lb, &file, &cluster(0, 1), &pins_dir);
     assert!(out.contains("~ 10.77.0.100:7000 udp"), "{out}");
     assert!(out.contains("+ 10.77.0.101:7000 udp"), "{out}");
     let n = count(&send(&client, VIP, 50));
@@ -324,8 +328,7 @@ fn xdp_on_a_veth_forwards_to_the_reals() {
     assert_eq!(s["10.77.0.101:7000 udp"], 20, "{s:?}");
 
     // Only the new service changes: the first one is left alone.
-    std::fs::write(&file, cluster(0, 2)).unwrap();
-    let out = apply(&lb, &file, &pins_dir);
+    let out = apply_text(&lb, &file, &cluster(0, 2), &pins_dir);
     assert!(out.contains("+ 10.77.0.102:7000 udp"), "{out}");
     assert!(
         out.contains("0 changed") && out.contains("2 unchanged"),
@@ -334,8 +337,7 @@ fn xdp_on_a_veth_forwards_to_the_reals() {
 
     // Twenty services of 65,537 slots do not fit maps sized for three: a larger program
     // is filled aside and swapped in while the link stays attached.
-    std::fs::write(&file, cluster(1, 19)).unwrap();
-    let out = apply(&lb, &file, &pins_dir);
+    let out = apply_text(&lb, &file, &cluster(1, 19), &pins_dir);
     assert!(out.contains("swapped in"), "{out}");
     let link = lb.exec("ip", &["link", "show", "l0"]);
     assert!(link.contains("xdpgeneric"), "{link}");

@@ -1,30 +1,25 @@
 //! `lvsc detach --iface IF`: remove the XDP program `apply --backend ebpf` installed.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::commands::xdp::{XdpMode, target};
+use crate::commands::xdp::Installed;
 
 /// Arguments of `lvsc detach`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The interface the XDP program is attached to.
-    #[arg(long)]
-    iface: String,
-    /// The bpffs directory holding the pins (default /sys/fs/bpf/lvsc).
-    #[arg(long)]
-    pin_dir: Option<PathBuf>,
+    #[command(flatten)]
+    installed: Installed,
 }
 
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let t = target(&args.iface, XdpMode::Auto, args.pin_dir);
+    let t = args.installed.target();
     if lvsc_xdp::install::remove(&t)? {
-        eprintln!("{}: XDP program detached, maps released", args.iface);
+        eprintln!("{}: XDP program detached, maps released", t.interface);
     } else {
         eprintln!(
             "{}: nothing installed (no pins under {})",
-            args.iface,
+            t.interface,
             t.dir().display()
         );
     }

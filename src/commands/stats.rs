@@ -1,19 +1,14 @@
 //! `lvsc stats --iface IF`: the XDP program's per-service packet and byte counters.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::commands::xdp::{XdpMode, target};
+use crate::commands::xdp::Installed;
 
 /// Arguments of `lvsc stats`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The interface the XDP program is attached to.
-    #[arg(long)]
-    iface: String,
-    /// The bpffs directory holding the pins (default /sys/fs/bpf/lvsc).
-    #[arg(long)]
-    pin_dir: Option<PathBuf>,
+    #[command(flatten)]
+    installed: Installed,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -21,7 +16,7 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let stats = lvsc_xdp::install::stats(&target(&args.iface, XdpMode::Auto, args.pin_dir))?;
+    let stats = lvsc_xdp::install::stats(&args.installed.target())?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&stats)?);
         return Ok(ExitCode::SUCCESS);

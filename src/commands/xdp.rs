@@ -21,6 +21,24 @@ pub enum XdpMode {
     Generic,
 }
 
+/// Which installed XDP program a command reads: `--iface` and `--pin-dir`.
+#[derive(clap::Args, Debug)]
+pub struct Installed {
+    /// The interface the XDP program is attached to.
+    #[arg(long)]
+    pub iface: String,
+    /// The bpffs directory holding the pins (default /sys/fs/bpf/lvsc).
+    #[arg(long)]
+    pub pin_dir: Option<PathBuf>,
+}
+
+impl Installed {
+    /// The target these arguments name.
+    pub fn target(&self) -> Target {
+        target(&self.iface, XdpMode::Auto, self.pin_dir.clone())
+    }
+}
+
 /// Where `--iface` and `--pin-dir` point.
 pub fn target(iface: &str, mode: XdpMode, pin_dir: Option<PathBuf>) -> Target {
     Target {

@@ -188,7 +188,8 @@ pub fn build(services: &[Service], sources: &[IpAddr]) -> Result<Image, ImageErr
     Ok(img)
 }
 
-fn addr16(ip: IpAddr) -> ([u8; 16], u8) {
+/// An address as the maps hold it: 16 bytes (IPv4 in the first four) and the family.
+pub fn addr16(ip: IpAddr) -> ([u8; 16], u8) {
     match ip {
         IpAddr::V4(a) => {
             let mut b = [0u8; 16];

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use lvsc_ebpf::hash::{fnv1a, mix};
-use lvsc_ebpf::image::{Forwarding, Image};
+use lvsc_ebpf::image::{Forwarding, Image, addr16};
 
 use crate::Error;
 
@@ -84,17 +84,6 @@ unsafe impl aya::Pod for SvcVal {}
 unsafe impl aya::Pod for Real {}
 // SAFETY: as above.
 unsafe impl aya::Pod for Counter {}
-
-fn addr16(ip: IpAddr) -> ([u8; 16], u8) {
-    match ip {
-        IpAddr::V4(a) => {
-            let mut b = [0u8; 16];
-            b[..4].copy_from_slice(&a.octets());
-            (b, 4)
-        }
-        IpAddr::V6(a) => (a.octets(), 6),
-    }
-}
 
 impl SvcKey {
     /// The key of a VIP, port and protocol.
