@@ -6,35 +6,12 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use common::{examples, run, system_test_can_run};
+use common::{examples, run, static_lvsc, system_test_can_run};
 
 const IP: &str = "/usr/sbin/ip";
-
-/// The lvsc binary for the guest: static, so it runs without the host's libraries.
-fn static_lvsc() -> PathBuf {
-    if let Some(p) = std::env::var_os("LVSC_STATIC_BIN") {
-        return PathBuf::from(p);
-    }
-    let status = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--release",
-            "--target",
-            "x86_64-unknown-linux-gnu",
-            "--bin",
-            "lvsc",
-            "--target-dir",
-            "target/static",
-        ])
-        .env("RUSTFLAGS", "-C target-feature=+crt-static")
-        .status()
-        .unwrap();
-    assert!(status.success(), "static build of lvsc failed");
-    PathBuf::from("target/static/x86_64-unknown-linux-gnu/release/lvsc")
-}
 
 /// Shell that gives namespace `ns` the director's interfaces and addresses.
 fn director_setup(out: &mut String, ns: &str, cluster: &lvsc_compiler::Cluster, host: &str) {

@@ -104,3 +104,26 @@ impl Drop for Netns {
             .output();
     }
 }
+
+/// The lvsc binary for the guest: static, so it runs without the host's libraries.
+pub fn static_lvsc() -> std::path::PathBuf {
+    if let Some(p) = std::env::var_os("LVSC_STATIC_BIN") {
+        return std::path::PathBuf::from(p);
+    }
+    let status = std::process::Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "x86_64-unknown-linux-gnu",
+            "--bin",
+            "lvsc",
+            "--target-dir",
+            "target/static",
+        ])
+        .env("RUSTFLAGS", "-C target-feature=+crt-static")
+        .status()
+        .unwrap();
+    assert!(status.success(), "static build of lvsc failed");
+    std::path::PathBuf::from("target/static/x86_64-unknown-linux-gnu/release/lvsc")
+}
