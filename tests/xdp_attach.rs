@@ -250,6 +250,21 @@ fn xdp_on_a_veth_forwards_to_the_reals() {
     });
     assert_eq!(same.len(), 1, "{same:?}");
     assert_eq!(stats(&lb, &pins_dir)["10.77.0.100:7000 udp"], 210);
+    // With the cluster file, services are named.
+    let (code, out, err) = lvsc(
+        &lb,
+        &[
+            "stats",
+            file.to_str().unwrap(),
+            "--iface",
+            "l0",
+            "--pin-dir",
+            pins_dir.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("10.77.0.100:7000 udp (echo)"), "{out}");
+    assert!(out.contains(" 210 "), "{out}");
 
     // A dry run says what would change and changes nothing.
     std::fs::write(&file, cluster(2, 0)).unwrap();

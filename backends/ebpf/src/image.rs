@@ -129,15 +129,6 @@ pub fn build(services: &[Service], sources: &[IpAddr]) -> Result<Image, ImageErr
             )));
         }
         let first_real = img.reals.len() as u32;
-        let (vips, port, proto) = match &s.key {
-            ServiceKey::Addr { ip, port, proto } => (vec![*ip], *port, *proto),
-            // A firewall-mark service: one record per VIP, any port.
-            ServiceKey::Fwmark { .. } => (
-                s.vips.iter().map(|v| v.ip).collect(),
-                0,
-                s.vips.first().map_or(Protocol::Tcp, |v| v.proto),
-            ),
-        };
         let table_offset = img.tables.len() as u32;
         match table {
             Some(t) => img.tables.extend(t.iter().map(|i| first_real + i)),
@@ -167,15 +158,11 @@ pub fn build(services: &[Service], sources: &[IpAddr]) -> Result<Image, ImageErr
         }
         let hash_ports = !matches!(s.scheduler.name.as_str(), "sh" | "mh")
             || s.scheduler.flags.iter().any(|f| f.ends_with("-port"));
-        for vip in vips {
+        for (vip, port, proto) in match_keys(s) {
             img.services.push(ServiceRecord {
                 vip,
                 port,
-                proto: match proto {
-                    Protocol::Tcp => 6,
-                    Protocol::Udp => 17,
-                    Protocol::Sctp => 132,
-                },
+                proto,
                 forwarding,
                 hash_ports,
                 table_offset,
@@ -186,6 +173,23 @@ pub fn build(services: &[Service], sources: &[IpAddr]) -> Result<Image, ImageErr
         }
     }
     Ok(img)
+}
+
+/// What the XDP program matches a service's packets on: (VIP, port, IP protocol
+/// number), one per VIP; a firewall-mark service matches every port (0) of its VIPs.
+pub fn match_keys(s: &Service) -> Vec<(IpAddr, u16, u8)> {
+    let number = |p: Protocol| match p {
+        Protocol::Tcp => 6,
+        Protocol::Udp => 17,
+        Protocol::Sctp => 132,
+    };
+    match &s.key {
+        ServiceKey::Addr { ip, port, proto } => vec![(*ip, *port, number(*proto))],
+        ServiceKey::Fwmark { .. } => {
+            let proto = number(s.vips.first().map_or(Protocol::Tcp, |v| v.proto));
+            s.vips.iter().map(|v| (v.ip, 0, proto)).collect()
+        }
+    }
 }
 
 /// An address as the maps hold it: 16 bytes (IPv4 in the first four) and the family.

@@ -326,6 +326,9 @@ pub fn remove(target: &Target) -> Result<bool, Error> {
 pub struct ServiceStats {
     /// `VIP:port proto`.
     pub service: String,
+    /// The cluster file's name for it, when the caller knows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// Packets forwarded.
     pub packets: u64,
     /// Bytes forwarded.
@@ -350,6 +353,7 @@ pub fn stats(target: &Target) -> Result<Vec<ServiceStats>, Error> {
             let c = maps.counter(v.index)?;
             Ok(ServiceStats {
                 service: k.to_string(),
+                name: None,
                 packets: c.packets,
                 bytes: c.bytes,
             })
