@@ -1,9 +1,11 @@
 //! The XDP load balancer attached for real: `lvsc apply --backend ebpf` puts the program
-//! on a veth (generic mode) in a director namespace on a bridge; UDP datagrams from a
-//! client namespace reach the reals' namespaces by direct routing and the reals answer
-//! the client themselves. Then: an unchanged apply writes nothing, a changed weight
-//! rewrites one service and keeps the other's counters, growing past the maps swaps in
-//! a larger program while attached, and `detach` removes it all.
+//! on a veth (generic mode, chosen automatically) in a director namespace on a bridge;
+//! UDP datagrams from a client namespace reach the reals' namespaces by direct routing
+//! and the reals answer the client themselves. Then: a dry run changes nothing, MACs
+//! are found through gateways, an unchanged apply writes nothing, a changed weight
+//! rewrites the services that use it and keeps their counters, a new service leaves
+//! the others alone, growing past the maps swaps in a larger program while attached,
+//! and `detach` removes it all.
 
 mod common;
 
@@ -75,8 +77,7 @@ fn apply(lb: &Netns, file: &Path, pins: &Path) -> String {
             "ebpf",
             "--iface",
             "l0",
-            "--xdp-mode",
-            "generic",
+            // No --xdp-mode: on a veth the automatic choice must be generic.
             "--pin-dir",
             pins.to_str().unwrap(),
         ],

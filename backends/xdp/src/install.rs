@@ -21,7 +21,8 @@ const PROGRAM_NAME: &str = "lvsc_lb";
 /// How to attach.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
-    /// Native (driver) XDP, falling back to generic when the driver refuses.
+    /// Native (driver) XDP, falling back to generic when the driver refuses; generic
+    /// on a veth (see [`crate::interface::is_veth`]).
     Auto,
     /// Native XDP only.
     Native,
@@ -154,7 +155,12 @@ impl Loaded {
         })?;
         let pinned = self.pin_maps(&dir).and_then(|()| {
             let prog: &mut Xdp = program(&mut self.ebpf)?;
+            let veth = lvsc_netlink::if_index(&target.interface)
+                .map(crate::interface::is_veth)
+                .transpose()?
+                .unwrap_or(false);
             let tries: &[(XdpMode, &'static str)] = match target.mode {
+                Mode::Auto if veth => &[(XdpMode::Skb, "generic")],
                 Mode::Auto => &[(XdpMode::Driver, "native"), (XdpMode::Skb, "generic")],
                 Mode::Native => &[(XdpMode::Driver, "native")],
                 Mode::Generic => &[(XdpMode::Skb, "generic")],

@@ -6,6 +6,7 @@
 //! only the difference; [`install`] loads, attaches and pins.
 
 pub mod install;
+pub mod interface;
 pub mod layout;
 pub mod maps;
 pub mod neighbour;
