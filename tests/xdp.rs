@@ -1,5 +1,5 @@
-//! The XDP program in the kernel: built from backends/xdp/bpf/lb.c by clang (lvsc-xdp's
-//! build script), loaded and filled from an lvsc map image by the lvsc loader (aya), and
+//! The XDP program in the kernel: built from backends/xdp/ebpf (Rust, aya-ebpf) by
+//! lvsc-xdp's build script, loaded and filled from an lvsc map image by the lvsc loader (aya), and
 //! run with BPF_PROG_TEST_RUN on crafted packets.
 
 mod common;
@@ -111,7 +111,7 @@ fn predicted(img: &Image, svc: usize, src: IpAddr, dst: IpAddr, sport: u16, dpor
 
 #[test]
 fn xdp_program_in_the_kernel() {
-    if !system_test_can_run("XDP BPF_PROG_TEST_RUN", &["clang"]) {
+    if !system_test_can_run("XDP BPF_PROG_TEST_RUN", &["bpf-linker"]) {
         return;
     }
     let img = image();
@@ -219,7 +219,7 @@ fn xdp_program_in_the_kernel() {
 /// each real is its weight within one percentage point, and the drained real gets none.
 #[test]
 fn flows_spread_by_weight_in_the_kernel() {
-    if !system_test_can_run("XDP 100,000 flows", &["clang"]) {
+    if !system_test_can_run("XDP 100,000 flows", &["bpf-linker"]) {
         return;
     }
     let img = image();

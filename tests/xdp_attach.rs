@@ -157,7 +157,7 @@ fn cluster(r2_weight: u32, extra: u8) -> String {
 
 #[test]
 fn xdp_on_a_veth_forwards_to_the_reals() {
-    if !system_test_can_run("XDP attach on veth", &["ip", "clang"]) {
+    if !system_test_can_run("XDP attach on veth", &["ip", "bpf-linker"]) {
         return;
     }
     let tmp = std::env::temp_dir().join(format!("lvsc-xdp-attach-{}", std::process::id()));

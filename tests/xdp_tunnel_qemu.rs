@@ -20,7 +20,13 @@ fn section<'a>(log: &'a str, marker: &str) -> Vec<&'a str> {
 fn xdp_tunnel_mode_in_a_real_kernel() {
     if !system_test_can_run(
         "XDP tunnel mode in QEMU",
-        &["qemu-system-x86_64", "cpio", "depmod", "apt-get", "clang"],
+        &[
+            "qemu-system-x86_64",
+            "cpio",
+            "depmod",
+            "apt-get",
+            "bpf-linker",
+        ],
     ) {
         return;
     }

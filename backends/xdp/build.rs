@@ -1,39 +1,82 @@
-//! Compiles the XDP program (bpf/lb.c) with clang. Without clang the crate still builds,
-//! with an empty object that the loader refuses with a clear message, so that the rest
-//! of lvsc builds anywhere.
+//! Builds the XDP program (the `ebpf/` crate, Rust with aya-ebpf) for the BPF target
+//! with the nightly toolchain and bpf-linker. Without them the crate still builds, with
+//! an empty object that the loader refuses with a clear message, so that the rest of
+//! lvsc builds anywhere.
+//!
+//! Not aya-build: it wants the eBPF crate as a host build-dependency inside the
+//! workspace, which would make `cargo clippy --workspace` and the tests compile no_std
+//! BPF code for the host.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn main() {
-    println!("cargo:rerun-if-changed=bpf/lb.c");
-    println!("cargo:rerun-if-env-changed=CLANG");
-    let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("lb.o");
-    // asm/types.h lives under the host's multiarch directory.
-    let triple = Command::new("gcc")
-        .arg("-dumpmachine")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "x86_64-linux-gnu".into());
-    let clang = std::env::var("CLANG").unwrap_or_else(|_| "clang".into());
-    let status = Command::new(&clang)
-        .args(["-O2", "-g", "-target", "bpf", "-Wall", "-Werror"])
-        .arg(format!("-I/usr/include/{triple}"))
-        .args(["-c", "bpf/lb.c", "-o"])
-        .arg(&out)
-        .status();
-    match status {
-        Ok(s) if s.success() => println!("cargo:rustc-cfg=lvsc_xdp_built"),
-        other => {
+    let dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+    let ebpf = dir.join("ebpf");
+    for p in ["src", "Cargo.toml", "Cargo.lock"] {
+        println!("cargo:rerun-if-changed={}", ebpf.join(p).display());
+    }
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let object = out.join("lb.o");
+    match build(&ebpf, &out.join("ebpf-target")) {
+        Ok(built) => {
+            std::fs::copy(&built, &object).expect("copy the XDP object");
+        }
+        Err(why) => {
             println!(
-                "cargo:warning={clang} could not build bpf/lb.c ({other:?}); `lvsc apply --backend ebpf` \
-                 will refuse to load. Install clang, llvm and libbpf-dev, then rebuild."
+                "cargo:warning=the XDP program was not built ({why}); `lvsc apply --backend \
+                 ebpf` will refuse to load. It needs the nightly toolchain with rust-src and \
+                 bpf-linker (see scripts/test-all)."
             );
-            std::fs::write(&out, []).expect("write an empty object");
+            std::fs::write(&object, []).expect("write an empty object");
         }
     }
-    println!("cargo:rustc-check-cfg=cfg(lvsc_xdp_built)");
+}
+
+/// The nightly toolchain to build with: `LVSC_BPF_TOOLCHAIN`, the machine's `nightly`, or
+/// the pinned one scripts/test-all installs when there is none.
+fn toolchain() -> Option<String> {
+    let candidates = std::env::var("LVSC_BPF_TOOLCHAIN")
+        .ok()
+        .into_iter()
+        .chain(["nightly".to_string(), "nightly-2026-05-20".to_string()]);
+    for t in candidates {
+        let ok = Command::new("rustup")
+            .args(["run", &t, "rustc", "-V"])
+            .env_remove("RUSTUP_TOOLCHAIN")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if ok {
+            return Some(t);
+        }
+    }
+    None
+}
+
+fn build(ebpf: &Path, target_dir: &Path) -> Result<PathBuf, String> {
+    println!("cargo:rerun-if-env-changed=LVSC_BPF_TOOLCHAIN");
+    let toolchain = toolchain().ok_or("no nightly toolchain")?;
+    let mut cmd = Command::new("rustup");
+    cmd.args(["run", &toolchain, "cargo", "build", "--release", "--locked"])
+        .args(["-Z", "build-std=core", "--target", "bpfel-unknown-none"])
+        .arg("--target-dir")
+        .arg(target_dir)
+        .current_dir(ebpf);
+    // The outer build's settings (its rustc, flags such as crt-static, its target
+    // directory) must not leak into a build for another target and toolchain.
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy();
+        if (k.starts_with("CARGO") && k != "CARGO_HOME")
+            || k.starts_with("RUST") && k != "RUSTUP_HOME"
+        {
+            cmd.env_remove(&*k);
+        }
+    }
+    let output = cmd.output().map_err(|e| format!("rustup: {e}"))?;
+    if !output.status.success() {
+        let err = String::from_utf8_lossy(&output.stderr);
+        let last: Vec<&str> = err.lines().rev().take(3).collect();
+        return Err(last.into_iter().rev().collect::<Vec<_>>().join(" / "));
+    }
+    Ok(target_dir.join("bpfel-unknown-none/release/lvsc-xdp-ebpf"))
 }

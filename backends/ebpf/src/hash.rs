@@ -21,7 +21,7 @@ pub fn mix(mut h: u64) -> u64 {
 }
 
 /// The flow hash of the XDP program: addresses as 4 x 32-bit words each (IPv4 in the
-/// first word), ports, protocol. The C side (bpf/lb.c) computes exactly this.
+/// first word), ports, protocol. The XDP program (backends/xdp/ebpf) computes exactly this.
 pub fn flow(saddr: [u32; 4], daddr: [u32; 4], sport: u16, dport: u16, proto: u8) -> u32 {
     let mut h = u64::from(proto);
     for w in saddr.iter().chain(daddr.iter()) {

@@ -15,7 +15,7 @@ use crate::layout::Group;
 use crate::maps::{Capacity, Maps, NAMES};
 use crate::plan::{Plan, Summary};
 
-/// The program's section name in bpf/lb.c.
+/// The program's name (ebpf/src/main.rs).
 const PROGRAM_NAME: &str = "lvsc_lb";
 
 /// How to attach.
@@ -68,8 +68,8 @@ pub struct Loaded {
 fn check_built() -> Result<(), Error> {
     if crate::PROGRAM.is_empty() {
         return Err(Error(
-            "this lvsc was built without clang, so it has no XDP program; install clang, llvm \
-             and libbpf-dev and rebuild"
+            "this lvsc was built without its XDP program (it needs the nightly toolchain with \
+             rust-src and bpf-linker; scripts/test-all installs them); rebuild after installing"
                 .into(),
         ));
     }

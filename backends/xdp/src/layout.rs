@@ -1,4 +1,4 @@
-//! The kernel's view: the map records of bpf/lb.c as Rust types, and the services of a
+//! The kernel's view: the map records of the XDP program (ebpf/src/main.rs), and the services of a
 //! map image grouped the way the loader installs them.
 
 use std::collections::HashMap;
@@ -227,7 +227,7 @@ mod tests {
 
     #[test]
     fn records_match_the_c_layout() {
-        // Sizes of struct svc_key, svc_val, real and counter in bpf/lb.c.
+        // The program declares the same records (ebpf/src/main.rs); these are their sizes.
         assert_eq!(std::mem::size_of::<SvcKey>(), 20);
         assert_eq!(std::mem::size_of::<SvcVal>(), 32);
         assert_eq!(std::mem::size_of::<Real>(), 40);

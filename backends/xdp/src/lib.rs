@@ -1,5 +1,6 @@
-//! The XDP load balancer on a director: the C program in bpf/lb.c (compiled by clang in
-//! this crate's build script) and the aya loader that installs a map image into it.
+//! The XDP load balancer on a director: the program in `ebpf/` (Rust with aya-ebpf,
+//! built for the BPF target by this crate's build script) and the aya loader that
+//! installs a map image into it.
 //!
 //! Flow: a map image ([`lvsc_ebpf::image`]) and the next-hop MACs ([`neighbour`]) become
 //! [`layout::Group`]s; [`plan`] compares them with what the kernel holds; [`maps`] writes
@@ -13,7 +14,7 @@ pub mod neighbour;
 pub mod plan;
 pub mod space;
 
-/// The compiled XDP object (empty when clang was missing at build time).
+/// The compiled XDP object (empty when the build had no nightly toolchain or bpf-linker).
 pub static PROGRAM: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/lb.o"));
 
 /// The default bpffs directory for pins (`<root>/<interface>/`).

@@ -12,7 +12,7 @@ use crate::Error;
 use crate::layout::{Counter, Group, NO_REAL, Real, SvcKey, SvcVal};
 use crate::plan::{Allocation, Plan};
 
-/// Names of the maps in bpf/lb.c, as pinned.
+/// Names of the program's maps (ebpf/src/main.rs), as pinned.
 pub const NAMES: [&str; 4] = ["services", "reals", "tables", "counters"];
 
 /// Bytes per table slot in memory: the map's 8-byte elements hold two slots each.
