@@ -1,7 +1,8 @@
 //! The XDP program's tunnel mode end to end, in the QEMU guest (this host has no ipip):
 //! `lvsc apply --backend ebpf` on a director behind a router; TCP connections from a
-//! client reach two reals through IP-in-IP the program writes, the reals decapsulate
-//! and answer the client directly. The guest's script is tests/xdp/tunnel-guest.sh.
+//! client reach two reals through the IP-in-IP and IPv6-in-IPv6 headers the program
+//! writes, the reals decapsulate and answer the client directly. The guest's script is
+//! tests/xdp/tunnel-guest.sh.
 
 mod common;
 
@@ -54,26 +55,34 @@ fn xdp_tunnel_mode_in_a_real_kernel() {
     let apply = section(&log, "@@APPLY").join("\n");
     assert!(log.contains("@@APPLY-EXIT 0"), "{apply}\n{log}");
     assert!(apply.contains("+ 10.9.0.100:7000 tcp"), "{apply}");
+    assert!(apply.contains("+ [fd00:9::100]:7000 tcp"), "{apply}");
     assert!(log.contains("xdpgeneric"), "{log}");
 
     // Every connection answered, by both reals (equal weights: 20 connections split
     // 20/0 with probability 2 in a million).
-    let answers = section(&log, "@@ANSWERS");
-    let by = |name: &str| answers.iter().filter(|l| l.trim() == name).count();
-    assert_eq!(by("t1") + by("t2"), 20, "{answers:?}");
-    assert!(by("t1") > 0 && by("t2") > 0, "{answers:?}");
+    for family in ["@@ANSWERS", "@@ANSWERS6"] {
+        let answers = section(&log, family);
+        let by = |name: &str| answers.iter().filter(|l| l.trim() == name).count();
+        assert_eq!(by("t1") + by("t2"), 20, "{family}: {answers:?}\n{log}");
+        assert!(by("t1") > 0 && by("t2") > 0, "{family}: {answers:?}");
+    }
 
     // The reals got their packets through the tunnel, and the director counted them.
-    for t in ["t1", "t2"] {
-        let rx: u64 = log
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("@@TUNL0 {t} ")))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0);
-        assert!(rx > 0, "{t} decapsulated nothing:\n{log}");
+    for device in ["TUNL0", "IP6TNL0"] {
+        for t in ["t1", "t2"] {
+            let rx: u64 = log
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("@@{device} {t} ")))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            assert!(rx > 0, "{t} decapsulated nothing on {device}:\n{log}");
+        }
     }
     let stats: serde_json::Value =
         serde_json::from_str(&section(&log, "@@STATS").join("\n")).unwrap();
-    assert!(stats[0]["packets"].as_u64().unwrap() >= 60, "{stats}");
+    for s in stats.as_array().unwrap() {
+        assert!(s["packets"].as_u64().unwrap() >= 60, "{stats}");
+    }
+    assert_eq!(stats.as_array().unwrap().len(), 2, "{stats}");
     let _ = std::fs::remove_dir_all(&dir);
 }
