@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
-use common::{examples, run, static_lvsc, system_test_can_run};
+use common::{examples, guest_dir, system_test_can_run};
 
 const IP: &str = "/usr/sbin/ip";
 
@@ -96,19 +96,7 @@ fn ipvs_in_a_real_kernel() {
     ) {
         return;
     }
-    let lvsc = static_lvsc();
-    let dir = std::env::temp_dir().join(format!("lvsc-qemu-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    // A smaller binary boots faster: no debug information in the guest.
-    run(
-        "objcopy",
-        &[
-            "--strip-debug",
-            lvsc.to_str().unwrap(),
-            dir.join("lvsc").to_str().unwrap(),
-        ],
-    );
+    let dir = guest_dir("qemu");
 
     let mut script = String::from("IP=/usr/sbin/ip\n");
     let mut expected: BTreeMap<String, String> = BTreeMap::new();

@@ -288,6 +288,20 @@ fn xdp_on_a_veth_forwards_to_the_reals() {
         out.contains("~ 10.77.0.100:7000 udp") && err.contains("dry run"),
         "{out}{err}"
     );
+    // `plan --iface` says the same, with the plan exit codes: 2 for changes.
+    let (code, out, _) = lvsc(
+        &lb,
+        &[
+            "plan",
+            file.to_str().unwrap(),
+            "--iface",
+            "l0",
+            "--pin-dir",
+            pins_dir.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("~ 10.77.0.100:7000 udp"), "{out}");
     std::fs::write(&file, cluster(1, 0)).unwrap();
 
     // Next-hop MACs: an on-link real's own, a routed real's gateway's; a real behind
@@ -323,7 +337,19 @@ fn xdp_on_a_veth_forwards_to_the_reals() {
     assert_eq!(found, (mac1, mac2));
     assert!(refused.contains("another interface"), "{refused}");
 
-    // The same file again writes nothing.
+    // The same file again writes nothing, and plans nothing (exit 0).
+    let (code, out, _) = lvsc(
+        &lb,
+        &[
+            "plan",
+            file.to_str().unwrap(),
+            "--iface",
+            "l0",
+            "--pin-dir",
+            pins_dir.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
     let out = apply(&lb, &file, &pins_dir);
     assert!(
         out.contains("unchanged") && out.contains("0 table slots written"),

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{run, static_lvsc, system_test_can_run};
+use common::{guest_dir, system_test_can_run};
 
 /// The lines after `marker` up to the next `@@` line.
 fn section<'a>(log: &'a str, marker: &str) -> Vec<&'a str> {
@@ -31,18 +31,7 @@ fn xdp_tunnel_mode_in_a_real_kernel() {
     ) {
         return;
     }
-    let lvsc = static_lvsc();
-    let dir = std::env::temp_dir().join(format!("lvsc-xdp-qemu-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    run(
-        "objcopy",
-        &[
-            "--strip-debug",
-            lvsc.to_str().unwrap(),
-            dir.join("lvsc").to_str().unwrap(),
-        ],
-    );
+    let dir = guest_dir("xdp-qemu");
     std::fs::copy("tests/xdp/tunnel.lvs", dir.join("tunnel.lvs")).unwrap();
     std::fs::copy("tests/xdp/tunnel-guest.sh", dir.join("run.sh")).unwrap();
     let rig = std::process::Command::new("scripts/qemu-rig")

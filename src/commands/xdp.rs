@@ -52,26 +52,48 @@ pub fn target(iface: &str, mode: XdpMode, pin_dir: Option<PathBuf>) -> Target {
     }
 }
 
-/// Installs the director's services on the target interface.
+/// Installs the director's services on the target interface (or, with `dry_run`, says
+/// what would change); a plan exits 2 when something would.
 pub fn apply(director: &DirectorView, target: &Target, dry_run: bool) -> anyhow::Result<ExitCode> {
+    let Some(report) = report(director, target, dry_run)? else {
+        return Ok(ExitCode::from(1));
+    };
+    print(&director.name, target, &report);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `lvsc plan FILE --iface IF`: what an apply would change; exit 0 nothing, 2 changes.
+pub fn plan(director: &DirectorView, target: &Target) -> anyhow::Result<ExitCode> {
+    let Some(report) = report(director, target, true)? else {
+        return Ok(ExitCode::from(1));
+    };
+    print(&director.name, target, &report);
+    let c = &report.changes;
+    let none = c.added.is_empty() && c.changed.is_empty() && c.removed.is_empty();
+    Ok(ExitCode::from(if none { 0 } else { 2 }))
+}
+
+fn report(
+    director: &DirectorView,
+    target: &Target,
+    dry_run: bool,
+) -> anyhow::Result<Option<Report>> {
     let sources: Vec<IpAddr> = director.addresses.iter().map(|a| a.addr).collect();
     let image = match lvsc_ebpf::image::build(&director.services, &sources) {
         Ok(i) => i,
         Err(e) => {
             eprintln!("lvsc: {e}");
-            return Ok(ExitCode::from(1));
+            return Ok(None);
         }
     };
     let macs =
         lvsc_xdp::neighbour::resolve(&target.interface, &lvsc_xdp::layout::real_addresses(&image))?;
     let groups = lvsc_xdp::layout::groups(&image, &macs)?;
-    let report = if dry_run {
+    Ok(Some(if dry_run {
         install::dry_run(target, &groups)?
     } else {
         install::apply(target, &groups)?
-    };
-    print(&director.name, target, &report);
-    Ok(ExitCode::SUCCESS)
+    }))
 }
 
 fn print(host: &str, target: &Target, r: &Report) {

@@ -127,3 +127,21 @@ pub fn static_lvsc() -> std::path::PathBuf {
     assert!(status.success(), "static build of lvsc failed");
     std::path::PathBuf::from("target/static/x86_64-unknown-linux-gnu/release/lvsc")
 }
+
+/// A fresh folder for `scripts/qemu-rig run`, holding the static lvsc without debug
+/// information (a smaller initramfs boots faster).
+pub fn guest_dir(tag: &str) -> std::path::PathBuf {
+    let lvsc = static_lvsc();
+    let dir = std::env::temp_dir().join(format!("lvsc-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    run(
+        "objcopy",
+        &[
+            "--strip-debug",
+            lvsc.to_str().unwrap(),
+            dir.join("lvsc").to_str().unwrap(),
+        ],
+    );
+    dir
+}

@@ -50,6 +50,12 @@ pub struct Args {
     /// Without --from: a real that leaves gets weight 0 first.
     #[arg(long)]
     drain: bool,
+    /// Without --from: plan against the XDP program on this interface, not IPVS.
+    #[arg(long, conflicts_with = "from")]
+    iface: Option<String>,
+    /// With --iface: the bpffs directory holding the pins (default /sys/fs/bpf/lvsc).
+    #[arg(long, requires = "iface")]
+    pin_dir: Option<std::path::PathBuf>,
 }
 
 /// A generated file that changes, as a unified diff.
@@ -73,6 +79,14 @@ pub struct Review {
 
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if let Some(iface) = &args.iface {
+        let Some(cluster) = super::compile_file(&args.file)? else {
+            return Ok(ExitCode::from(1));
+        };
+        let director = super::director(&cluster, args.host.as_deref())?;
+        let target = super::xdp::target(iface, super::xdp::XdpMode::Auto, args.pin_dir.clone());
+        return super::xdp::plan(&director, &target);
+    }
     let Some(from) = &args.from else {
         // No old file: plan against this director's live IPVS table, read on one core
         // while the file compiles on another.
