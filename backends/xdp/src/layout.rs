@@ -127,15 +127,18 @@ impl std::fmt::Display for SvcKey {
 /// One table with its reals, and every service key that uses it (a firewall-mark
 /// service has one key per VIP, all sharing one table).
 #[derive(Clone, Debug)]
-pub struct Group {
+pub struct Group<'a> {
     /// The keys that point at this table.
     pub keys: Vec<SvcKey>,
     /// 1 direct routing, 2 tunnel.
     pub forwarding: u8,
     /// Whether the flow hash includes the ports.
     pub hash_ports: bool,
-    /// The table; entries index `reals` (or are [`NO_REAL`]).
-    pub table: Vec<u32>,
+    /// The table, borrowed from the image (no copy of hundreds of megabytes); entries
+    /// are `base` plus an index into `reals`, or [`NO_REAL`].
+    pub table: &'a [u32],
+    /// The image's index of this group's first real.
+    pub base: u32,
     /// The reals, MACs filled in.
     pub reals: Vec<Real>,
     /// What decides whether an installed service must be rewritten.
@@ -151,9 +154,12 @@ pub fn real_addresses(image: &Image) -> Vec<IpAddr> {
 }
 
 /// Groups an image's services by table and fills in each real's next-hop MAC.
-pub fn groups(image: &Image, macs: &HashMap<IpAddr, [u8; 6]>) -> Result<Vec<Group>, Error> {
+pub fn groups<'a>(
+    image: &'a Image,
+    macs: &HashMap<IpAddr, [u8; 6]>,
+) -> Result<Vec<Group<'a>>, Error> {
     let mut by_table: HashMap<u32, usize> = HashMap::new();
-    let mut out: Vec<Group> = Vec::new();
+    let mut out: Vec<Group<'a>> = Vec::new();
     for s in &image.services {
         let key = SvcKey::new(s.vip, s.port, s.proto);
         if let Some(&g) = by_table.get(&s.table_offset) {
@@ -176,27 +182,19 @@ pub fn groups(image: &Image, macs: &HashMap<IpAddr, [u8; 6]>) -> Result<Vec<Grou
             });
         }
         let start = s.table_offset as usize;
-        let table: Vec<u32> = image.tables[start..start + s.table_size as usize]
-            .iter()
-            .map(|&t| {
-                if t == NO_REAL {
-                    NO_REAL
-                } else {
-                    t - s.first_real
-                }
-            })
-            .collect();
+        let table = &image.tables[start..start + s.table_size as usize];
         let forwarding = match s.forwarding {
             Forwarding::Direct => 1,
             Forwarding::Tunnel => 2,
         };
-        let fingerprint = fingerprint(forwarding, s.hash_ports, &table, &reals);
+        let fingerprint = fingerprint(forwarding, s.hash_ports, table, s.first_real, &reals);
         by_table.insert(s.table_offset, out.len());
         out.push(Group {
             keys: vec![key],
             forwarding,
             hash_ports: s.hash_ports,
             table,
+            base: s.first_real,
             reals,
             fingerprint,
         });
@@ -204,14 +202,27 @@ pub fn groups(image: &Image, macs: &HashMap<IpAddr, [u8; 6]>) -> Result<Vec<Grou
     Ok(out)
 }
 
-/// A hash of everything the program reads for a service except where it lives.
-fn fingerprint(forwarding: u8, hash_ports: bool, table: &[u32], reals: &[Real]) -> u64 {
+impl Group<'_> {
+    /// Slot `i` of the table as an index into this group's reals (or [`NO_REAL`]).
+    pub fn real_at(&self, i: usize) -> u32 {
+        relative(self.table[i], self.base)
+    }
+}
+
+fn relative(t: u32, base: u32) -> u32 {
+    if t == NO_REAL { NO_REAL } else { t - base }
+}
+
+/// A hash of everything the program reads for a service except where it lives (so
+/// table entries count relative to the group's first real).
+fn fingerprint(forwarding: u8, hash_ports: bool, table: &[u32], base: u32, reals: &[Real]) -> u64 {
     let mut h = fnv1a(&[forwarding, u8::from(hash_ports)], 0);
     h = fnv1a(&(table.len() as u32).to_le_bytes(), h);
     // Tables are large: mix two slots at a time rather than byte by byte.
     for pair in table.chunks(2) {
-        let w = u64::from(pair[0]) | pair.get(1).map_or(0, |&x| u64::from(x) << 32);
-        h = mix(h ^ w);
+        let lo = relative(pair[0], base);
+        let hi = pair.get(1).map_or(0, |&x| relative(x, base));
+        h = mix(h ^ (u64::from(lo) | u64::from(hi) << 32));
     }
     for r in reals {
         h = fnv1a(&r.addr, h);
@@ -243,11 +254,11 @@ mod tests {
             family: 4,
             pad: 0,
         };
-        let a = fingerprint(1, true, &[0, 0, 0], &[r]);
-        let b = fingerprint(1, true, &[0, 0, 0], &[Real { mac: [3; 6], ..r }]);
+        let a = fingerprint(1, true, &[0, 0, 0], 0, &[r]);
+        let b = fingerprint(1, true, &[0, 0, 0], 0, &[Real { mac: [3; 6], ..r }]);
         assert_ne!(a, b);
-        assert_eq!(a, fingerprint(1, true, &[0, 0, 0], &[r]));
-        assert_ne!(a, fingerprint(2, true, &[0, 0, 0], &[r]));
+        assert_eq!(a, fingerprint(1, true, &[0, 0, 0], 0, &[r]));
+        assert_ne!(a, fingerprint(2, true, &[0, 0, 0], 0, &[r]));
     }
 
     #[test]

@@ -253,11 +253,10 @@ impl Maps {
             }
             let start = at.table_offset as usize * SLOT;
             let dst = &mut self.tables[start..start + g.table.len() * SLOT];
-            for (d, &t) in dst.chunks_exact_mut(SLOT).zip(&g.table) {
-                let abs = if t == NO_REAL {
-                    NO_REAL
-                } else {
-                    at.first_real + t
+            for (i, d) in dst.chunks_exact_mut(SLOT).enumerate() {
+                let abs = match g.real_at(i) {
+                    NO_REAL => NO_REAL,
+                    r => at.first_real + r,
                 };
                 d.copy_from_slice(&abs.to_le_bytes());
             }

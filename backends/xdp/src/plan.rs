@@ -184,12 +184,13 @@ mod tests {
     use super::*;
     use crate::layout::Real;
 
-    fn group(port: u16, fingerprint: u64, size: usize) -> Group {
+    fn group(port: u16, fingerprint: u64, size: usize) -> Group<'static> {
         Group {
             keys: vec![SvcKey::new("192.0.2.1".parse().unwrap(), port, 6)],
             forwarding: 1,
             hash_ports: true,
-            table: vec![0; size],
+            table: Vec::leak(vec![0; size]),
+            base: 0,
             reals: vec![Real {
                 addr: [0; 16],
                 src: [0; 16],
