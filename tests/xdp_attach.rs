@@ -386,7 +386,10 @@ fn xdp_on_a_veth_forwards_to_the_reals() {
     let n = count(&send(&client, "10.77.0.119:7000", 40));
     assert_eq!(n.get("lost"), None, "{n:?}");
     assert!(n.contains_key("r1") && n.contains_key("r2"), "{n:?}");
-    assert_eq!(stats(&lb, &pins_dir).len(), 20);
+    let s = stats(&lb, &pins_dir);
+    assert_eq!(s.len(), 20);
+    // The counters came along into the larger maps.
+    assert_eq!(s["10.77.0.100:7000 udp"], 260, "{s:?}");
     assert!(!pins_dir.join("l0/next").exists());
 
     // Detach: the interface has no program and the pins are gone.

@@ -280,6 +280,8 @@ pub fn apply(target: &Target, groups: &[Group]) -> Result<Report, Error> {
     // Too big for the maps: fill a new program aside, then swap it in.
     let changes = Plan::new(installed, groups).summary(groups);
     let mut next = Loaded::new(groups)?;
+    // Packets counted between this copy and the swap are lost from the counters.
+    next.maps.take_counters(&maps)?;
     let staging = dir.join("next");
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging)

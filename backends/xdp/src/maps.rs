@@ -182,6 +182,24 @@ impl Maps {
         }))
     }
 
+    /// Copies the counters of `from`'s services into the same services here (by key),
+    /// so that swapping in a larger program does not reset them.
+    pub fn take_counters(&mut self, from: &Maps) -> Result<(), Error> {
+        let old = from.installed()?;
+        for (k, v) in self.installed()? {
+            if let Some(o) = old.get(&k) {
+                let values = from
+                    .counters
+                    .get(&o.index, 0)
+                    .map_err(err("read map counters"))?;
+                self.counters
+                    .set(v.index, values, 0)
+                    .map_err(err("write map counters"))?;
+            }
+        }
+        Ok(())
+    }
+
     /// Points one service at its new table: one map update.
     fn switch(
         &mut self,
