@@ -61,6 +61,26 @@ fn lvsc(lb: &Netns, args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// `lvsc COMMAND FILE --iface l0 --pin-dir PINS EXTRA...` inside the director namespace.
+fn on_l0(
+    lb: &Netns,
+    command: &str,
+    file: &Path,
+    pins: &Path,
+    extra: &[&str],
+) -> (i32, String, String) {
+    let mut args = vec![
+        command,
+        file.to_str().unwrap(),
+        "--iface",
+        "l0",
+        "--pin-dir",
+        pins.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    lvsc(lb, &args)
+}
+
 /// Writes `text` to `file` and applies it.
 fn apply_text(lb: &Netns, file: &Path, text: &str, pins: &Path) -> String {
     std::fs::write(file, text).unwrap();
@@ -68,20 +88,8 @@ fn apply_text(lb: &Netns, file: &Path, text: &str, pins: &Path) -> String {
 }
 
 fn apply(lb: &Netns, file: &Path, pins: &Path) -> String {
-    let (code, out, err) = lvsc(
-        lb,
-        &[
-            "apply",
-            file.to_str().unwrap(),
-            "--backend",
-            "ebpf",
-            "--iface",
-            "l0",
-            // No --xdp-mode: on a veth the automatic choice must be generic.
-            "--pin-dir",
-            pins.to_str().unwrap(),
-        ],
-    );
+    // No --xdp-mode: on a veth the automatic choice must be generic.
+    let (code, out, err) = on_l0(lb, "apply", file, pins, &["--backend", "ebpf"]);
     assert_eq!(code, 0, "apply failed: {out}{err}");
     out + &err
 }
@@ -252,36 +260,19 @@ fn xdp_on_a_veth_forwards_to_the_reals() {
     assert_eq!(same.len(), 1, "{same:?}");
     assert_eq!(stats(&lb, &pins_dir)["10.77.0.100:7000 udp"], 210);
     // With the cluster file, services are named.
-    let (code, out, err) = lvsc(
-        &lb,
-        &[
-            "stats",
-            file.to_str().unwrap(),
-            "--iface",
-            "l0",
-            "--pin-dir",
-            pins_dir.to_str().unwrap(),
-        ],
-    );
+    let (code, out, err) = on_l0(&lb, "stats", &file, &pins_dir, &[]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("10.77.0.100:7000 udp (echo)"), "{out}");
     assert!(out.contains(" 210 "), "{out}");
 
     // A dry run says what would change and changes nothing.
     std::fs::write(&file, cluster(2, 0)).unwrap();
-    let (code, out, err) = lvsc(
+    let (code, out, err) = on_l0(
         &lb,
-        &[
-            "apply",
-            file.to_str().unwrap(),
-            "--backend",
-            "ebpf",
-            "--iface",
-            "l0",
-            "--pin-dir",
-            pins_dir.to_str().unwrap(),
-            "--dry-run",
-        ],
+        "apply",
+        &file,
+        &pins_dir,
+        &["--backend", "ebpf", "--dry-run"],
     );
     assert_eq!(code, 0, "{err}");
     assert!(
@@ -289,17 +280,7 @@ fn xdp_on_a_veth_forwards_to_the_reals() {
         "{out}{err}"
     );
     // `plan --iface` says the same, with the plan exit codes: 2 for changes.
-    let (code, out, _) = lvsc(
-        &lb,
-        &[
-            "plan",
-            file.to_str().unwrap(),
-            "--iface",
-            "l0",
-            "--pin-dir",
-            pins_dir.to_str().unwrap(),
-        ],
-    );
+    let (code, out, _) = on_l0(&lb, "plan", &file, &pins_dir, &[]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("~ 10.77.0.100:7000 udp"), "{out}");
     std::fs::write(&file, cluster(1, 0)).unwrap();
@@ -338,17 +319,7 @@ fn xdp_on_a_veth_forwards_to_the_reals() {
     assert!(refused.contains("another interface"), "{refused}");
 
     // The same file again writes nothing, and plans nothing (exit 0).
-    let (code, out, _) = lvsc(
-        &lb,
-        &[
-            "plan",
-            file.to_str().unwrap(),
-            "--iface",
-            "l0",
-            "--pin-dir",
-            pins_dir.to_str().unwrap(),
-        ],
-    );
+    let (code, out, _) = on_l0(&lb, "plan", &file, &pins_dir, &[]);
     assert_eq!(code, 0, "{out}");
     let out = apply(&lb, &file, &pins_dir);
     assert!(
