@@ -235,8 +235,9 @@ fn fields<const N: usize>(pairs: [(&str, String); N]) -> Fields {
 /// How IPVS names a service: `192.0.2.100:80/tcp` or `fwmark 10`.
 pub fn service_key(s: &Service) -> String {
     match &s.key {
-        ServiceKey::Addr { ip, port, proto } if ip.is_ipv6() => format!("[{ip}]:{port}/{proto}"),
-        ServiceKey::Addr { ip, port, proto } => format!("{ip}:{port}/{proto}"),
+        ServiceKey::Addr { ip, port, proto } => {
+            format!("{}/{proto}", std::net::SocketAddr::new(*ip, *port))
+        }
         ServiceKey::Fwmark { mark, ipv6 } => {
             format!("fwmark {mark}{}", if *ipv6 { " inet6" } else { "" })
         }

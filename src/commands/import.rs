@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 use std::io::Read;
+use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
@@ -50,14 +51,6 @@ pub fn run(source: Source) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn ep(ip: std::net::IpAddr, port: u16) -> String {
-    if ip.is_ipv6() {
-        format!("[{ip}]:{port}")
-    } else {
-        format!("{ip}:{port}")
-    }
-}
-
 /// One pool per service (named after it), reals named by address.
 fn to_lvs(t: &lvsc_ipvs::Table, cluster: &str, director: &str) -> String {
     let mut out = format!("# Imported from ipvsadm rules by lvsc import.\ncluster {cluster}\n\n");
@@ -77,7 +70,7 @@ fn to_lvs(t: &lvsc_ipvs::Table, cluster: &str, director: &str) -> String {
                 out,
                 "  real {name}-r{} {} weight {}",
                 j + 1,
-                ep(d.addr, d.port),
+                SocketAddr::new(d.addr, d.port),
                 d.weight
             );
             if d.upper > 0 {
@@ -103,7 +96,7 @@ fn service_body(out: &mut String, s: &VirtualService) {
                 132 => "sctp",
                 _ => "tcp",
             };
-            let _ = writeln!(out, "  vip {}/{p}", ep(*ip, *port));
+            let _ = writeln!(out, "  vip {}/{p}", SocketAddr::new(*ip, *port));
         }
         Key::Fwmark { mark, af } => {
             let _ = writeln!(out, "  fwmark {mark}");

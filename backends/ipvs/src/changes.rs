@@ -29,11 +29,8 @@ fn fwd_flag(d: &Destination) -> &'static str {
     }
 }
 
-fn dest_addr(d: &Destination) -> String {
-    match d.addr {
-        std::net::IpAddr::V6(a) => format!("[{a}]:{}", d.port),
-        a => format!("{a}:{}", d.port),
-    }
+fn dest_addr(d: &Destination) -> std::net::SocketAddr {
+    std::net::SocketAddr::new(d.addr, d.port)
 }
 
 /// ipvsadm's words for the step, so operators read it at a glance.

@@ -2,20 +2,13 @@
 //! and read rules back into a table so existing directors can be imported.
 
 use std::fmt::Write;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use crate::attrs::{AF_INET, AF_INET6};
 use crate::table::{
     Destination, F_ONEPACKET, F_PERSISTENT, F_SCHED1, F_SCHED2, Key, Table, VirtualService, fwd,
     host_netmask,
 };
-
-fn endpoint(ip: IpAddr, port: u16) -> String {
-    match ip {
-        IpAddr::V6(a) => format!("[{a}]:{port}"),
-        a => format!("{a}:{port}"),
-    }
-}
 
 fn sched_flags(s: &VirtualService) -> Vec<String> {
     let prefix = match s.scheduler.as_str() {
@@ -77,7 +70,7 @@ pub fn write_rules(t: &Table) -> String {
                 out,
                 "-a {} -r {} {how} -w {}",
                 s.key,
-                endpoint(d.addr, d.port),
+                SocketAddr::new(d.addr, d.port),
                 d.weight
             );
             if d.upper > 0 {
@@ -116,12 +109,8 @@ pub struct RuleError {
 }
 
 fn parse_endpoint(s: &str) -> Option<(IpAddr, u16)> {
-    if let Some(rest) = s.strip_prefix('[') {
-        let (a, p) = rest.split_once("]:")?;
-        return Some((a.parse().ok()?, p.parse().ok()?));
-    }
-    let (a, p) = s.rsplit_once(':')?;
-    Some((a.parse().ok()?, p.parse().ok()?))
+    let a: SocketAddr = s.parse().ok()?;
+    Some((a.ip(), a.port()))
 }
 
 /// Reads `ipvsadm -Sn` output into a table.

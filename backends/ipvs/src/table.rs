@@ -87,10 +87,7 @@ impl fmt::Display for Key {
                     132 => "--sctp-service",
                     _ => "-t",
                 };
-                match ip {
-                    IpAddr::V6(a) => write!(f, "{flag} [{a}]:{port}"),
-                    IpAddr::V4(a) => write!(f, "{flag} {a}:{port}"),
-                }
+                write!(f, "{flag} {}", std::net::SocketAddr::new(*ip, *port))
             }
             Key::Fwmark { mark, af } if *af == AF_INET6 => write!(f, "-f {mark} -6"),
             Key::Fwmark { mark, .. } => write!(f, "-f {mark}"),

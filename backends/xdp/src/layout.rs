@@ -117,9 +117,8 @@ impl std::fmt::Display for SvcKey {
         };
         match (self.ip(), self.port) {
             (IpAddr::V6(a), 0) => write!(f, "[{a}]:* {proto}"),
-            (IpAddr::V6(a), p) => write!(f, "[{a}]:{p} {proto}"),
             (a, 0) => write!(f, "{a}:* {proto}"),
-            (a, p) => write!(f, "{a}:{p} {proto}"),
+            (a, p) => write!(f, "{} {proto}", std::net::SocketAddr::new(a, p)),
         }
     }
 }
