@@ -18,11 +18,7 @@ const TOLERANCE: usize = 15;
 
 /// What a real's `down` must restore: addresses, routes and the kernel settings.
 fn snapshot(ns: &Netns) -> String {
-    // IPv6 duplicate address detection may still be running on the link-local address
-    // when the first snapshot is taken: its `tentative` flag is timing, not state.
-    let mut s = ns
-        .exec("ip", &["-o", "addr", "show"])
-        .replace(" tentative", "");
+    let mut s = ns.exec("ip", &["-o", "addr", "show"]);
     s += &ns.exec("ip", &["route", "show"]);
     s += &ns.exec(
         "sysctl",

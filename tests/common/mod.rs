@@ -76,6 +76,14 @@ impl Netns {
         run("ip", &["netns", "add", &name]);
         let ns = Netns { name };
         ns.exec("ip", &["link", "set", "lo", "up"]);
+        // No IPv6 duplicate address detection: addresses are final at once, so that what
+        // a test sees does not depend on how fast it runs.
+        for scope in ["all", "default"] {
+            ns.exec(
+                "sysctl",
+                &["-qw", &format!("net.ipv6.conf.{scope}.accept_dad=0")],
+            );
+        }
         ns
     }
 
