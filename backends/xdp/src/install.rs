@@ -105,11 +105,6 @@ impl Loaded {
         Ok(Loaded { ebpf, maps })
     }
 
-    /// Updates the maps in place to `groups`; `None` when they are too small for it.
-    pub fn update(&mut self, groups: &[Group]) -> Result<Option<Summary>, Error> {
-        update(&mut self.maps, groups)
-    }
-
     /// The maps.
     pub fn maps(&self) -> &Maps {
         &self.maps
@@ -153,46 +148,47 @@ impl Loaded {
                 target.pin_root.display()
             ))
         })?;
-        let pinned = self.pin_maps(&dir).and_then(|()| {
-            let prog: &mut Xdp = program(&mut self.ebpf)?;
-            let veth = lvsc_netlink::if_index(&target.interface)
-                .map(crate::interface::is_veth)
-                .transpose()?
-                .unwrap_or(false);
-            let tries: &[(XdpMode, &'static str)] = match target.mode {
-                Mode::Auto if veth => &[(XdpMode::Skb, "generic")],
-                Mode::Auto => &[(XdpMode::Driver, "native"), (XdpMode::Skb, "generic")],
-                Mode::Native => &[(XdpMode::Driver, "native")],
-                Mode::Generic => &[(XdpMode::Skb, "generic")],
-            };
-            let mut last = None;
-            for &(mode, name) in tries {
-                match prog.attach(&target.interface, mode) {
-                    Ok(id) => {
-                        let link = prog.take_link(id).map_err(|e| Error(e.to_string()))?;
-                        pin_link(link, &dir.join("link"))?;
-                        prog.pin(dir.join("prog"))
-                            .map_err(|e| Error(e.to_string()))?;
-                        return Ok(name);
-                    }
-                    Err(e) => last = Some(format!("{name}: {e}")),
-                }
-            }
-            Err(Error(format!(
-                "attach to {}: {}",
-                target.interface,
-                last.unwrap_or_default()
-            )))
-        });
-        if pinned.is_err() {
-            // Nothing is attached; leave no pins behind either.
+        let attached = self.pin_and_attach(target, &dir);
+        if attached.is_err() {
+            // Nothing is attached (the link went with its pin); leave no pins either.
             let _ = std::fs::remove_dir_all(&dir);
         }
-        pinned
+        attached
     }
 
-    fn pin_maps(&self, dir: &Path) -> Result<(), Error> {
-        self.maps.pin(dir)
+    /// Pins the maps in `dir`, attaches in the first mode that works, pins link and
+    /// program; says which mode.
+    fn pin_and_attach(&mut self, target: &Target, dir: &Path) -> Result<&'static str, Error> {
+        self.maps.pin(dir)?;
+        let veth = match lvsc_netlink::if_index(&target.interface) {
+            Some(i) => crate::interface::is_veth(i)?,
+            None => false, // attach names the missing interface
+        };
+        let tries: &[(XdpMode, &'static str)] = match target.mode {
+            Mode::Auto if veth => &[(XdpMode::Skb, "generic")],
+            Mode::Auto => &[(XdpMode::Driver, "native"), (XdpMode::Skb, "generic")],
+            Mode::Native => &[(XdpMode::Driver, "native")],
+            Mode::Generic => &[(XdpMode::Skb, "generic")],
+        };
+        let prog: &mut Xdp = program(&mut self.ebpf)?;
+        let mut refusals = Vec::new();
+        for &(mode, name) in tries {
+            match prog.attach(&target.interface, mode) {
+                Ok(id) => {
+                    let link = prog.take_link(id).map_err(|e| Error(e.to_string()))?;
+                    pin_link(link, &dir.join("link"))?;
+                    prog.pin(dir.join("prog"))
+                        .map_err(|e| Error(e.to_string()))?;
+                    return Ok(name);
+                }
+                Err(e) => refusals.push(format!("{name}: {e}")),
+            }
+        }
+        Err(Error(format!(
+            "attach to {}: {}",
+            target.interface,
+            refusals.join("; ")
+        )))
     }
 }
 
@@ -212,19 +208,6 @@ fn pin_link(link: XdpLink, path: &Path) -> Result<(), Error> {
     fd.pin(path)
         .map_err(|e| Error(format!("pin {}: {e}", path.display())))?;
     Ok(())
-}
-
-fn update(maps: &mut Maps, groups: &[Group]) -> Result<Option<Summary>, Error> {
-    let plan = Plan::new(maps.installed()?, groups);
-    let summary = plan.summary(groups);
-    if plan.is_empty() {
-        return Ok(Some(summary));
-    }
-    let Some(alloc) = plan.allocate(groups, maps.capacity()) else {
-        return Ok(None);
-    };
-    maps.write(groups, &plan, &alloc)?;
-    Ok(Some(summary))
 }
 
 /// Whether `target` has an install.
@@ -262,23 +245,24 @@ pub fn apply(target: &Target, groups: &[Group]) -> Result<Report, Error> {
         });
     }
     let mut maps = Maps::from_pins(&dir)?;
-    let installed = maps.installed()?;
-    if let Some(changes) = update(&mut maps, groups)? {
-        let action =
-            if changes.added.is_empty() && changes.changed.is_empty() && changes.removed.is_empty()
-            {
-                "unchanged"
-            } else {
-                "updated"
-            };
+    let plan = Plan::new(maps.installed()?, groups);
+    let changes = plan.summary(groups);
+    if plan.is_empty() {
         return Ok(Report {
-            action,
+            action: "unchanged",
+            mode: None,
+            changes,
+        });
+    }
+    if let Some(alloc) = plan.allocate(groups, maps.capacity()) {
+        maps.write(groups, &plan, &alloc)?;
+        return Ok(Report {
+            action: "updated",
             mode: None,
             changes,
         });
     }
     // Too big for the maps: fill a new program aside, then swap it in.
-    let changes = Plan::new(installed, groups).summary(groups);
     let mut next = Loaded::new(groups)?;
     // Packets counted between this copy and the swap are lost from the counters.
     next.maps.take_counters(&maps)?;
