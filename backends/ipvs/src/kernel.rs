@@ -9,7 +9,7 @@ use netlink_packet_core::{
 use netlink_packet_generic::ctrl::nlas::GenlCtrlAttrs;
 use netlink_packet_generic::ctrl::{GenlCtrl, GenlCtrlCmd};
 use netlink_packet_generic::{GenlFamily, GenlMessage};
-use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_GENERIC};
+use netlink_sys::{Socket, protocols::NETLINK_GENERIC};
 
 use crate::attrs::{CmdAttr, DestAttr, SvcAttr, cmd};
 use crate::changes::Step;
@@ -101,9 +101,7 @@ pub struct Netlink {
 impl Netlink {
     /// Opens a socket and resolves the IPVS family id.
     pub fn open() -> Result<Self, Error> {
-        let mut socket = Socket::new(NETLINK_GENERIC)?;
-        socket.bind_auto()?;
-        socket.connect(&SocketAddr::new(0, 0))?;
+        let socket = lvsc_netlink::connect(NETLINK_GENERIC)?;
         // Many acks arrive at once when applying big batches.
         let _ = socket.set_rx_buf_sz(8 << 20);
         let mut nl = Netlink {

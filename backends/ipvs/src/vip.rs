@@ -4,7 +4,7 @@ use lvsc_compiler::ir::InterfaceAddress;
 use netlink_packet_core::{NLM_F_ACK, NLM_F_CREATE, NLM_F_REPLACE, NLM_F_REQUEST, NetlinkPayload};
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
-use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
+use netlink_sys::protocols::NETLINK_ROUTE;
 
 use crate::kernel::Error;
 
@@ -18,9 +18,7 @@ fn index(interface: &str) -> Result<u32, Error> {
 /// Adds each address to its interface (replacing an identical one, so it is idempotent),
 /// many requests per send, checking every acknowledgement.
 pub fn hold(addrs: &[InterfaceAddress]) -> Result<(), Error> {
-    let mut socket = Socket::new(NETLINK_ROUTE)?;
-    socket.bind_auto()?;
-    socket.connect(&SocketAddr::new(0, 0))?;
+    let socket = lvsc_netlink::connect(NETLINK_ROUTE)?;
     let _ = socket.set_rx_buf_sz(8 << 20);
     let mut seq = 0u32;
     for chunk in addrs.chunks(256) {

@@ -8,7 +8,7 @@ use netlink_packet_core::{
     NetlinkBuffer, NetlinkDeserializable, NetlinkHeader, NetlinkMessage, NetlinkPayload,
     NetlinkSerializable,
 };
-use netlink_sys::Socket;
+use netlink_sys::{Socket, SocketAddr};
 
 /// A reply that could not be decoded.
 #[derive(Debug)]
@@ -21,6 +21,15 @@ impl fmt::Display for DecodeError {
 }
 
 impl std::error::Error for DecodeError {}
+
+/// A netlink socket of `protocol` (`netlink_sys::protocols::*`), bound and connected to
+/// the kernel.
+pub fn connect(protocol: isize) -> std::io::Result<Socket> {
+    let mut socket = Socket::new(protocol)?;
+    socket.bind_auto()?;
+    socket.connect(&SocketAddr::new(0, 0))?;
+    Ok(socket)
+}
 
 /// Reads messages (several may share one datagram) until `each`, given each message's
 /// sequence number and payload, says it is done (returns `true`) or a dump ends.

@@ -4,16 +4,14 @@
 use netlink_packet_core::{NLM_F_REQUEST, NetlinkPayload};
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkInfo, LinkMessage};
-use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
+use netlink_sys::protocols::NETLINK_ROUTE;
 
 use crate::Error;
 
 /// Whether the interface is a veth. Native XDP on a veth sends `XDP_TX` frames only
 /// when its peer runs an XDP program too, so generic mode is the one that works there.
 pub fn is_veth(index: u32) -> Result<bool, Error> {
-    let mut s = Socket::new(NETLINK_ROUTE)?;
-    s.bind_auto()?;
-    s.connect(&SocketAddr::new(0, 0))?;
+    let s = lvsc_netlink::connect(NETLINK_ROUTE)?;
     let mut msg = LinkMessage::default();
     msg.header.index = index;
     s.send(

@@ -23,9 +23,8 @@ pub struct Maps {
     services: HashMap<MapData, SvcKey, SvcVal>,
     reals: Array<MapData, Real>,
     counters: PerCpuArray<MapData, Counter>,
+    /// The tables map in memory; the mapping alone keeps the map alive.
     tables: MmapMut,
-    // The mapping keeps the map alive too; the handle is kept for its size.
-    _tables_map: MapData,
     /// A second handle on each map, for pinning.
     handles: Vec<(&'static str, MapData)>,
     capacity: Capacity,
@@ -151,7 +150,6 @@ impl Maps {
             reals,
             counters,
             tables: mmap,
-            _tables_map: tables,
             handles: Vec::new(),
             capacity,
         })

@@ -11,19 +11,12 @@ use netlink_packet_route::neighbour::{
 };
 use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
-use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
+use netlink_sys::{Socket, protocols::NETLINK_ROUTE};
 
 use crate::Error;
 
 /// How long to wait for the kernel to resolve a hop it has not met yet.
 const RESOLVE_WAIT: Duration = Duration::from_secs(3);
-
-fn socket() -> Result<Socket, Error> {
-    let mut s = Socket::new(NETLINK_ROUTE)?;
-    s.bind_auto()?;
-    s.connect(&SocketAddr::new(0, 0))?;
-    Ok(s)
-}
 
 /// The next hop towards `addr` and the interface the route leaves by.
 fn next_hop(s: &Socket, addr: IpAddr) -> Result<(IpAddr, u32), Error> {
@@ -130,7 +123,7 @@ fn provoke(hop: IpAddr) {
 pub fn resolve(interface: &str, reals: &[IpAddr]) -> Result<HashMap<IpAddr, [u8; 6]>, Error> {
     let index = lvsc_netlink::if_index(interface)
         .ok_or_else(|| Error(format!("no interface {interface}")))?;
-    let s = socket()?;
+    let s = lvsc_netlink::connect(NETLINK_ROUTE)?;
     let mut hops = Vec::with_capacity(reals.len());
     for &r in reals {
         let (hop, oif) = next_hop(&s, r)?;
