@@ -171,3 +171,24 @@ impl<'a> Ctx<'a> {
         crate::net::same_subnet(a.addr.value.ip, ip, prefix)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The language's hover help for `scheduler` (lvsc-lang cannot see this list) names
+    /// exactly the schedulers the compiler accepts.
+    #[test]
+    fn the_scheduler_keyword_help_names_every_scheduler() {
+        let (doc, _) = lvsc_lang::keywords::help("scheduler").expect("documented");
+        let listed: Vec<&str> = doc
+            .split(':')
+            .nth(1)
+            .expect("a list after the colon")
+            .trim_end_matches('.')
+            .split_whitespace()
+            .collect();
+        let known: Vec<&str> = SCHEDULERS.iter().map(|s| s.0).collect();
+        assert_eq!(listed, known);
+    }
+}
