@@ -378,6 +378,29 @@ fn xdp_on_a_veth_forwards_to_the_reals() {
     let link = lb.exec("ip", &["link", "show", "l0"]);
     assert!(!link.contains("xdp"), "{link}");
     assert!(!pins_dir.join("l0").exists());
+    // Detaching again is not an error, and says there was nothing; stats refuses.
+    let detach = [
+        "detach",
+        "--iface",
+        "l0",
+        "--pin-dir",
+        pins_dir.to_str().unwrap(),
+    ];
+    let (code, _, err) = lvsc(&lb, &detach);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("nothing installed"), "{err}");
+    let (code, _, err) = lvsc(
+        &lb,
+        &[
+            "stats",
+            "--iface",
+            "l0",
+            "--pin-dir",
+            pins_dir.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("nothing is installed on l0"), "{err}");
     // Without the program the VIP is just an address nobody on the director holds.
     let n = count(&send(&client, VIP, 1));
     assert_eq!(n.get("lost"), Some(&1), "{n:?}");
