@@ -20,10 +20,7 @@ pub fn stderr_color() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
 }
 
-/// `1 risk`, `2 risks`.
-pub fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
+pub use lvsc_review::plural;
 
 /// Whether standard output should be coloured: only on a terminal, never with NO_COLOR.
 pub fn stdout_color() -> bool {

@@ -71,3 +71,42 @@ pub const STORAGE_SOURCE: &str = "lvsc::storage::source";
 /// Text that generated files cannot carry safely (control characters, a quote in a
 /// keepalived string, whitespace in a URL path).
 pub const UNSAFE_TEXT: &str = "lvsc::text::unsafe";
+
+/// Every rule code, for tests that need one fixture per code.
+pub const ALL: &[&str] = &[
+    MISSING_CLUSTER,
+    DUPLICATE_NAME,
+    UNKNOWN_POOL,
+    UNUSED_POOL,
+    UNUSED_STORAGE,
+    NO_POOL,
+    VIP_FORM,
+    DUPLICATE_VIP,
+    VIP_CONFLICT,
+    MIXED_FAMILY,
+    UNKNOWN_SCHEDULER,
+    SCHEDULER_FLAG,
+    PERSISTENCE_NETMASK,
+    CONTENT_ROUTING,
+    DUPLICATE_REAL,
+    WEIGHT_RANGE,
+    THRESHOLDS,
+    PORT_MAPPING,
+    TUNNEL_NOT_TUN,
+    DR_SEGMENT,
+    NAT_ROUTE_BACK,
+    TUN_IPV6_TYPE,
+    TUN_MTU,
+    GUE_PORT,
+    VRRP_ROUTER_ID,
+    VRRP_PRIORITY,
+    VRRP_SINGLE_MASTER,
+    VRRP_IPV6_AUTH,
+    VRRP_ONE_GROUP,
+    NO_DIRECTOR,
+    ADDRESS_PREFIX,
+    INLINE_SECRET,
+    SINGLE_SERVER_SCALE,
+    STORAGE_SOURCE,
+    UNSAFE_TEXT,
+];

@@ -5,10 +5,10 @@
 //! the IR and never see the syntax tree.
 
 pub mod codes;
-pub mod hosts;
+pub mod diff;
 pub mod ir;
 pub mod net;
-pub mod plan;
+pub mod views;
 
 mod build;
 mod ctx;
@@ -16,8 +16,8 @@ mod rules;
 
 pub use build::{DEFAULT_TABLE_SIZE, SourceMap};
 pub use ctx::{SCHEDULER_HELP, SCHEDULERS};
-pub use hosts::{Hosts, hosts};
 pub use ir::Cluster;
+pub use views::{HostViews, views};
 
 use lvsc_lang::{Diagnostic, ast::SourceFile};
 

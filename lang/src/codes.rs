@@ -44,3 +44,28 @@ pub const OUT_OF_RANGE: &str = "lvsc::syntax::out-of-range";
 pub const NOT_UTF8: &str = "lvsc::syntax::not-utf8";
 /// Two mutually exclusive directives in one block (`vip` and `fwmark` forms, ...).
 pub const CONFLICT: &str = "lvsc::syntax::conflict";
+
+/// Every code of this layer, for tests that need one fixture per code.
+pub const ALL: &[&str] = &[
+    UNTERMINATED_STRING,
+    BAD_ESCAPE,
+    NUMBER_TOO_LARGE,
+    BAD_DURATION,
+    BAD_ADDRESS,
+    BAD_CHARACTER,
+    EXPECTED_KEYWORD,
+    UNMATCHED_BRACE,
+    UNCLOSED_BLOCK,
+    TOO_DEEP,
+    UNKNOWN_KEYWORD,
+    MISSING_ARGUMENT,
+    WRONG_ARGUMENT,
+    UNEXPECTED_ARGUMENT,
+    DUPLICATE_DIRECTIVE,
+    MISSING_BLOCK,
+    UNEXPECTED_BLOCK,
+    MISSING_DIRECTIVE,
+    OUT_OF_RANGE,
+    NOT_UTF8,
+    CONFLICT,
+];

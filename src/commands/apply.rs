@@ -1,10 +1,9 @@
 //! `lvsc apply FILE [--backend ipvs|nftables|ebpf] [--host NAME] [--dry-run]`: make this
 //! director match the cluster file.
 
-use std::io::Write;
-use std::process::{Command, ExitCode, Stdio};
+use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::ValueEnum;
 
 use crate::commands::compile_file;
@@ -57,80 +56,44 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let Some(cluster) = compile_file(&args.file)? else {
         return Ok(ExitCode::from(1));
     };
-    if args.backend == Backend::Ipvs {
-        let director = super::director(&cluster, args.host.as_deref())?;
-        return super::ipvs::apply(&director, args.dry_run, args.atomic, args.drain);
-    }
-    if args.backend == Backend::Ebpf {
-        let director = super::director(&cluster, args.host.as_deref())?;
-        let iface = args
-            .iface
-            .as_deref()
-            .context("--backend ebpf needs --iface")?;
-        let target = super::xdp::target(iface, args.xdp_mode, args.pin_dir);
-        return super::xdp::apply(&director, &target, args.dry_run);
-    }
-    let files = match lvsc_hosts::build(&cluster, lvsc_hosts::Target::Nftables) {
-        Ok(f) => f,
-        Err(errors) => {
-            for e in errors {
-                eprintln!("lvsc: {}: {}", e.host, e.message);
+    let director = super::director(&cluster, args.host.as_deref())?;
+    match args.backend {
+        Backend::Ipvs => {
+            let opts = lvsc_ipvs::director::Options {
+                atomic: args.atomic,
+                drain: args.drain,
+            };
+            super::ipvs::apply(&director, args.dry_run, opts)
+        }
+        Backend::Ebpf => {
+            let iface = args
+                .iface
+                .as_deref()
+                .context("--backend ebpf needs --iface")?;
+            let at = super::xdp::attachment(iface, args.xdp_mode, args.pin_dir);
+            super::xdp::apply(&director, &at, args.dry_run)
+        }
+        Backend::Nftables => {
+            let apply = match lvsc_nftables::apply::Apply::new(&cluster.name, &director) {
+                Ok(a) => a,
+                Err(refusals) => {
+                    for r in refusals {
+                        eprintln!("lvsc: {}: {r}", director.name);
+                    }
+                    return Ok(ExitCode::from(1));
+                }
+            };
+            if args.dry_run {
+                print!("{}", apply.script());
+                return Ok(ExitCode::SUCCESS);
             }
-            return Ok(ExitCode::from(1));
-        }
-    };
-    let view = super::director(&cluster, args.host.as_deref())?;
-    let host = view.name.clone();
-    let ruleset = &files
-        .iter()
-        .find(|f| f.host == host)
-        .context("director has a ruleset")?
-        .contents;
-    // NAT through nftables forwards packets: that is the one kernel setting it needs.
-    let mut sysctls: Vec<(String, String)> = view.sysctls.into_iter().collect();
-    let v4 = cluster.services.iter().any(|s| !s.is_ipv6());
-    let v6 = cluster.services.iter().any(|s| s.is_ipv6());
-    if v4 {
-        sysctls.push(("net.ipv4.ip_forward".into(), "1".into()));
-    }
-    if v6 {
-        sysctls.push(("net.ipv6.conf.all.forwarding".into(), "1".into()));
-    }
-    sysctls.sort();
-    sysctls.dedup();
-    if args.dry_run {
-        for (k, v) in &sysctls {
-            println!("sysctl -w {k}={v}");
-        }
-        println!("nft -f - <<'EOF'\n{ruleset}EOF");
-        return Ok(ExitCode::SUCCESS);
-    }
-    for (k, v) in &sysctls {
-        let status = Command::new("sysctl")
-            .args(["-qw", &format!("{k}={v}")])
-            .status()
-            .context("running sysctl")?;
-        if !status.success() {
-            bail!("sysctl {k}={v} failed; nothing else was changed");
+            apply.run()?;
+            eprintln!(
+                "{}: sysctls set, nftables table {} loaded in one transaction",
+                director.name,
+                lvsc_nftables::DATAPLANE_TABLE
+            );
+            Ok(ExitCode::SUCCESS)
         }
     }
-    let mut nft = Command::new("nft")
-        .args(["-f", "-"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .context("running nft")?;
-    nft.stdin
-        .take()
-        .context("nft stdin")?
-        .write_all(ruleset.as_bytes())?;
-    if !nft.wait()?.success() {
-        bail!(
-            "nft refused the ruleset; the previous ruleset is still in place (one transaction); sysctls were set: {sysctls:?}"
-        );
-    }
-    eprintln!(
-        "{host}: sysctls set, nftables table {} loaded in one transaction",
-        lvsc_hosts::DATAPLANE_TABLE
-    );
-    Ok(ExitCode::SUCCESS)
 }

@@ -44,14 +44,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let Some(cluster) = compile_file(&args.file)? else {
         return Ok(ExitCode::from(1));
     };
-    let target = match args.target {
-        BuildTarget::Hosts => lvsc_hosts::Target::Hosts,
-        BuildTarget::Nftables => lvsc_hosts::Target::Nftables,
-        BuildTarget::Ipvsadm => return write(&args, &cluster, ipvsadm_files(&cluster)),
+    let set = match args.target {
+        BuildTarget::Hosts => lvsc_files::FileSet::Hosts,
+        BuildTarget::Nftables => lvsc_files::FileSet::NftablesDataplane,
+        BuildTarget::Ipvsadm => lvsc_files::FileSet::IpvsadmRules,
         BuildTarget::Ebpf => return ebpf_image(&args, &cluster),
     };
     // Everything is generated before anything is written: an error writes nothing.
-    let files = match lvsc_hosts::build(&cluster, target) {
+    let files = match lvsc_files::build(&cluster, set) {
         Ok(f) => f,
         Err(errors) => {
             for e in errors {
@@ -74,7 +74,7 @@ fn ebpf_image(args: &Args, cluster: &lvsc_compiler::Cluster) -> anyhow::Result<E
         // Every director carries every service; the loader fills in the tunnel source.
         None => Vec::new(),
     };
-    let image = match lvsc_ebpf::image::build(&cluster.services, &sources) {
+    let image = match lvsc_xdp_image::image::build(&cluster.services, &sources) {
         Ok(i) => i,
         Err(e) => {
             eprintln!("lvsc: {e}");
@@ -94,25 +94,11 @@ fn ebpf_image(args: &Args, cluster: &lvsc_compiler::Cluster) -> anyhow::Result<E
     Ok(ExitCode::SUCCESS)
 }
 
-/// Each director's `ipvsadm.rules`.
-fn ipvsadm_files(cluster: &lvsc_compiler::Cluster) -> Vec<lvsc_hosts::OutputFile> {
-    lvsc_compiler::hosts(cluster)
-        .directors
-        .iter()
-        .map(|d| lvsc_hosts::OutputFile {
-            host: d.name.clone(),
-            name: "ipvsadm.rules".into(),
-            contents: lvsc_ipvs::ipvsadm::write_rules(&lvsc_ipvs::desired(&d.services)),
-            executable: false,
-        })
-        .collect()
-}
-
 /// Writes the files that changed and the manifest.
 fn write(
     args: &Args,
     cluster: &lvsc_compiler::Cluster,
-    files: Vec<lvsc_hosts::OutputFile>,
+    files: Vec<lvsc_files::OutputFile>,
 ) -> anyhow::Result<ExitCode> {
     let (mut changed, mut unchanged) = (0, 0);
     for f in &files {
@@ -128,7 +114,7 @@ fn write(
     }
     write_if_changed(
         &args.out.join("manifest.json"),
-        &lvsc_hosts::manifest(cluster, &files),
+        &lvsc_files::manifest(cluster, &files),
         Some(0o644),
     )?;
     eprintln!(

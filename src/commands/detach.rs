@@ -13,8 +13,8 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let t = args.installed.target();
-    if lvsc_xdp::install::remove(&t)? {
+    let t = args.installed.attachment();
+    if lvsc_xdp_loader::install::remove(&t)? {
         eprintln!("{}: XDP program detached, maps released", t.interface);
     } else {
         eprintln!(

@@ -19,7 +19,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let Some(cluster) = compile_file(&args.file)? else {
         return Ok(ExitCode::from(1));
     };
-    let hosts = lvsc_compiler::hosts(&cluster);
+    let hosts = lvsc_compiler::views(&cluster);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&hosts)?);
         return Ok(ExitCode::SUCCESS);

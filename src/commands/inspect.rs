@@ -16,7 +16,7 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let bytes =
         std::fs::read(&args.image).with_context(|| format!("reading {}", args.image.display()))?;
-    match lvsc_ebpf::image::Image::from_bytes(&bytes) {
+    match lvsc_xdp_image::image::Image::from_bytes(&bytes) {
         Ok(img) => {
             print!("{}", img.describe());
             Ok(ExitCode::SUCCESS)

@@ -1,18 +1,22 @@
-//! Planning and applying against the kernel's IPVS table.
+//! Printing plans and applies against the kernel's IPVS table.
 
 use std::process::ExitCode;
 
-use lvsc_compiler::hosts::DirectorView;
-use lvsc_ipvs::{Kernel, Netlink, Step, diff, inverse};
+use lvsc_compiler::views::DirectorView;
+use lvsc_ipvs::Netlink;
+use lvsc_ipvs::director::{self, Options, Rollback};
+
+use crate::report::plural;
 
 /// Reads the live table; meant to run beside the compiler on another core.
 pub fn dump() -> anyhow::Result<lvsc_ipvs::Table> {
+    use lvsc_ipvs::Kernel;
     Ok(Netlink::open()?.dump()?)
 }
 
 /// Prints the change set from the live table to the director's; exit 0 none, 2 some.
 pub fn plan(d: &DirectorView, live: &lvsc_ipvs::Table, drain: bool) -> anyhow::Result<ExitCode> {
-    let steps = diff(live, &lvsc_ipvs::desired(&d.services), drain);
+    let steps = director::plan(d, live, drain);
     if steps.is_empty() {
         println!("No changes: the IPVS table of {} matches.", d.name);
         return Ok(ExitCode::SUCCESS);
@@ -20,7 +24,7 @@ pub fn plan(d: &DirectorView, live: &lvsc_ipvs::Table, drain: bool) -> anyhow::R
     println!(
         "IPVS plan for {}: {}",
         d.name,
-        crate::report::plural(steps.len(), "step", "steps")
+        plural(steps.len(), "step", "steps")
     );
     for s in &steps {
         println!("  {s}");
@@ -29,76 +33,59 @@ pub fn plan(d: &DirectorView, live: &lvsc_ipvs::Table, drain: bool) -> anyhow::R
 }
 
 /// Sends the change set; reports exactly what was applied when the kernel refuses.
-pub fn apply(
-    d: &DirectorView,
-    dry_run: bool,
-    atomic: bool,
-    drain: bool,
-) -> anyhow::Result<ExitCode> {
+pub fn apply(d: &DirectorView, dry_run: bool, opts: Options) -> anyhow::Result<ExitCode> {
     let mut nl = Netlink::open()?;
-    let before = nl.dump()?;
-    let steps = diff(&before, &lvsc_ipvs::desired(&d.services), drain);
     if dry_run {
-        for s in &steps {
+        use lvsc_ipvs::Kernel;
+        for s in director::plan(d, &nl.dump()?, opts.drain) {
             println!("{s}");
         }
         return Ok(ExitCode::SUCCESS);
     }
     hold_vips(d)?;
+    let done = director::apply(&mut nl, d, opts)?;
+    let steps = &done.steps;
     if steps.is_empty() {
         eprintln!("{}: IPVS table already matches; nothing sent", d.name);
         return Ok(ExitCode::SUCCESS);
     }
-    let outcome = nl.apply(&steps);
-    let Some((at, why)) = outcome.refused else {
+    let Some(r) = done.refused else {
         eprintln!(
             "{}: {} applied ({})",
             d.name,
-            crate::report::plural(steps.len(), "change", "changes"),
-            crate::report::plural(outcome.messages_sent, "netlink request", "netlink requests")
+            plural(steps.len(), "change", "changes"),
+            plural(done.messages_sent, "netlink request", "netlink requests")
         );
         return Ok(ExitCode::SUCCESS);
     };
-    eprintln!("lvsc: {}: {why}", d.name);
+    eprintln!("lvsc: {}: {}", d.name, r.error);
     eprintln!(
         "step {} of {} was refused: {}",
-        at + 1,
+        r.at + 1,
         steps.len(),
-        steps[at]
+        steps[r.at]
     );
-    let applied: Vec<&Step> = outcome.applied.iter().map(|&i| &steps[i]).collect();
-    eprintln!("applied ({}):", applied.len());
-    for s in &applied {
-        eprintln!("  {s}");
+    eprintln!("applied ({}):", r.applied.len());
+    for &i in &r.applied {
+        eprintln!("  {}", steps[i]);
     }
-    eprintln!("not applied ({}):", steps.len() - applied.len());
+    eprintln!("not applied ({}):", steps.len() - r.applied.len());
     for (i, s) in steps
         .iter()
         .enumerate()
-        .filter(|(i, _)| !outcome.applied.contains(i))
+        .filter(|(i, _)| !r.applied.contains(i))
     {
-        eprintln!("  {}{s}", if i == at { "refused: " } else { "" });
+        eprintln!("  {}{s}", if i == r.at { "refused: " } else { "" });
     }
-    if atomic && !applied.is_empty() {
-        // Undo in reverse order, each step against the table as it was before.
-        let undo: Vec<Step> = applied
-            .iter()
-            .rev()
-            .flat_map(|s| inverse(s, &before))
-            .collect();
-        let back = nl.apply(&undo);
-        match back.refused {
-            None => eprintln!(
-                "--atomic: the {} applied steps were rolled back; the table is as before",
-                applied.len()
-            ),
-            Some((i, e)) => eprintln!(
-                "--atomic: rollback failed at `{}` ({e}); run `lvsc plan` to see the table",
-                undo[i]
-            ),
-        }
-    } else {
-        eprintln!("run `lvsc plan` to see what remains; it reads the table as it now is");
+    match r.rollback {
+        Some(Rollback::Done) => eprintln!(
+            "--atomic: the {} applied steps were rolled back; the table is as before",
+            r.applied.len()
+        ),
+        Some(Rollback::Failed { step, error }) => eprintln!(
+            "--atomic: rollback failed at `{step}` ({error}); run `lvsc plan` to see the table"
+        ),
+        None => eprintln!("run `lvsc plan` to see what remains; it reads the table as it now is"),
     }
     Ok(ExitCode::from(1))
 }

@@ -41,8 +41,8 @@ pub fn compile_file(path: &str) -> anyhow::Result<Option<Cluster>> {
 pub fn director(
     cluster: &Cluster,
     host: Option<&str>,
-) -> anyhow::Result<lvsc_compiler::hosts::DirectorView> {
-    let views = lvsc_compiler::hosts(cluster).directors;
+) -> anyhow::Result<lvsc_compiler::views::DirectorView> {
+    let views = lvsc_compiler::views(cluster).directors;
     let names: Vec<&str> = views.iter().map(|d| d.name.as_str()).collect();
     let name = match (host, names.as_slice()) {
         (Some(h), _) if names.contains(&h) => h.to_string(),

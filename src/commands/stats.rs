@@ -1,10 +1,7 @@
 //! `lvsc stats --iface IF [FILE]`: the XDP program's per-service packet and byte
 //! counters, named after the cluster file's services when it is given.
 
-use std::collections::HashMap;
 use std::process::ExitCode;
-
-use lvsc_xdp::layout::SvcKey;
 
 use crate::commands::{compile_file, xdp::Installed};
 
@@ -22,31 +19,18 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let mut stats = lvsc_xdp::install::stats(&args.installed.target())?;
+    let mut stats = lvsc_xdp_loader::install::stats(&args.installed.attachment())?;
     if let Some(file) = &args.file {
         let Some(cluster) = compile_file(file)? else {
             return Ok(ExitCode::from(1));
         };
-        let names: HashMap<String, &str> = cluster
-            .services
-            .iter()
-            .flat_map(|s| {
-                lvsc_ebpf::image::match_keys(s)
-                    .into_iter()
-                    .map(|(ip, port, proto)| {
-                        (SvcKey::new(ip, port, proto).to_string(), s.name.as_str())
-                    })
-            })
-            .collect();
-        for s in &mut stats {
-            s.name = names.get(&s.service).map(|n| n.to_string());
-        }
+        lvsc_xdp_loader::director::name_services(&mut stats, &cluster.services);
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&stats)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let label = |s: &lvsc_xdp::install::ServiceStats| match &s.name {
+    let label = |s: &lvsc_xdp_loader::install::ServiceStats| match &s.name {
         Some(n) => format!("{} ({n})", s.service),
         None => s.service.clone(),
     };

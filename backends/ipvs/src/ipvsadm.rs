@@ -28,7 +28,8 @@ fn sched_flags(s: &VirtualService) -> Vec<String> {
     out
 }
 
-fn netmask_text(s: &VirtualService) -> Option<String> {
+/// The `-M` netmask of a persistent service, when it is not the host mask.
+pub fn netmask_text(s: &VirtualService) -> Option<String> {
     let af = s.key.af();
     if s.netmask == host_netmask(af) {
         return None;

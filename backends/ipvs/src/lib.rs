@@ -7,6 +7,7 @@
 
 pub mod attrs;
 pub mod changes;
+pub mod director;
 pub mod ipvsadm;
 pub mod kernel;
 pub mod message;

@@ -1,0 +1,206 @@
+//! The output folder of `lvsc build`: every host's files from the cluster IR, what an
+//! operator would otherwise write by hand.
+//!
+//! Directors get keepalived.conf, nftables.conf, sysctl.conf and setup.sh; real servers
+//! get sysctl.conf and setup.sh; storage servers get exports. Other file sets hold each
+//! director's nftables data plane or its `ipvsadm-restore` rules. Templates are plain
+//! files under `templates/`; this crate reads only the IR and the per-host views.
+
+mod keepalived;
+mod render;
+mod setup;
+
+use std::collections::BTreeMap;
+
+use lvsc_compiler::Cluster;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+pub use render::sh_quote;
+
+/// Which files a build writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileSet {
+    /// Every host's files (keepalived, nftables beside IPVS, sysctl, setup, exports).
+    Hosts,
+    /// Each director's nftables data plane ruleset.
+    NftablesDataplane,
+    /// Each director's IPVS table as `ipvsadm-restore` rules.
+    IpvsadmRules,
+}
+
+/// One generated file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OutputFile {
+    /// The host it belongs to (its folder).
+    pub host: String,
+    /// File name within the host's folder.
+    pub name: String,
+    /// Contents.
+    #[serde(skip)]
+    pub contents: String,
+    /// Whether it is a script to run.
+    pub executable: bool,
+}
+
+/// A reason a file cannot be generated for a host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuildError {
+    /// The host.
+    pub host: String,
+    /// What is wrong and what to do instead.
+    pub message: String,
+}
+
+fn file(host: &str, name: &str, contents: String) -> OutputFile {
+    OutputFile {
+        host: host.into(),
+        name: name.into(),
+        contents,
+        executable: name.ends_with(".sh"),
+    }
+}
+
+/// Generates every file of `set`, sorted by host and name; errors name the host.
+pub fn build(cluster: &Cluster, set: FileSet) -> Result<Vec<OutputFile>, Vec<BuildError>> {
+    build_for(cluster, set, None)
+}
+
+/// Like [`build`], for the named hosts only (every host when `only` is `None`). A file
+/// depends only on the cluster name and its host's view, so a plan renders just the
+/// hosts whose view changed.
+pub fn build_for(
+    cluster: &Cluster,
+    set: FileSet,
+    only: Option<&std::collections::BTreeSet<String>>,
+) -> Result<Vec<OutputFile>, Vec<BuildError>> {
+    let r = render::Renderer::new();
+    let mut hosts = lvsc_compiler::views(cluster);
+    if let Some(only) = only {
+        hosts.directors.retain(|h| only.contains(&h.name));
+        hosts.reals.retain(|h| only.contains(&h.name));
+        hosts.storage.retain(|h| only.contains(&h.name));
+    }
+    let c = cluster.name.as_str();
+    let mut errors = Vec::new();
+    let mut out = Vec::new();
+    match set {
+        FileSet::NftablesDataplane => {
+            for d in &hosts.directors {
+                match lvsc_nftables::dataplane(c, d) {
+                    Ok(text) => out.push(file(&d.name, "nftables.conf", text)),
+                    Err(refusals) => errors.extend(refusals.into_iter().map(|r| BuildError {
+                        host: d.name.clone(),
+                        message: r.to_string(),
+                    })),
+                }
+            }
+        }
+        FileSet::IpvsadmRules => {
+            for d in &hosts.directors {
+                let rules = lvsc_ipvs::ipvsadm::write_rules(&lvsc_ipvs::desired(&d.services));
+                out.push(file(&d.name, "ipvsadm.rules", rules));
+            }
+        }
+        FileSet::Hosts => {
+            for d in &hosts.directors {
+                out.push(file(
+                    &d.name,
+                    "keepalived.conf",
+                    keepalived::render(&r, c, d, &mut errors),
+                ));
+                out.push(file(
+                    &d.name,
+                    "nftables.conf",
+                    lvsc_nftables::beside_ipvs(c, d),
+                ));
+                out.push(file(
+                    &d.name,
+                    "sysctl.conf",
+                    sysctl(&r, c, &d.name, &d.sysctls),
+                ));
+                out.push(file(&d.name, "setup.sh", setup::director(&r, c, d)));
+            }
+            for v in &hosts.reals {
+                out.push(file(
+                    &v.name,
+                    "sysctl.conf",
+                    sysctl(&r, c, &v.name, &v.sysctls),
+                ));
+                out.push(file(&v.name, "setup.sh", setup::real(&r, c, v)));
+            }
+            for s in &hosts.storage {
+                let exports: Vec<_> = s
+                    .exports
+                    .iter()
+                    .filter(|e| e.kind == lvsc_compiler::ir::StorageKind::Nfs)
+                    .map(|e| {
+                        serde_json::json!({
+                            "path": exports_path(&e.path),
+                            "clients": e.clients.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+                            "options": e.options,
+                        })
+                    })
+                    .collect();
+                if !exports.is_empty() {
+                    out.push(file(
+                        &s.name,
+                        "exports",
+                        r.render(
+                            "exports",
+                            c,
+                            &s.name,
+                            serde_json::json!({ "exports": exports }),
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    out.sort_by(|a, b| (&a.host, &a.name).cmp(&(&b.host, &b.name)));
+    Ok(out)
+}
+
+fn sysctl(
+    r: &render::Renderer,
+    cluster: &str,
+    host: &str,
+    sysctls: &BTreeMap<String, String>,
+) -> String {
+    r.render(
+        "sysctl.conf",
+        cluster,
+        host,
+        serde_json::json!({ "sysctls": sysctls }),
+    )
+}
+
+/// exports(5) quotes paths with spaces in double quotes.
+fn exports_path(path: &str) -> String {
+    if path.contains(char::is_whitespace) {
+        format!("\"{path}\"")
+    } else {
+        path.to_string()
+    }
+}
+
+/// The manifest of a build: each file with its size and SHA-256, in a stable order.
+pub fn manifest(cluster: &Cluster, files: &[OutputFile]) -> String {
+    let entries: Vec<_> = files
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "path": format!("{}/{}", f.host, f.name),
+                "host": f.host,
+                "bytes": f.contents.len(),
+                "sha256": format!("{:x}", Sha256::digest(f.contents.as_bytes())),
+                "executable": f.executable,
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({ "cluster": cluster.name, "generator": "lvsc", "files": entries });
+    serde_json::to_string_pretty(&doc).expect("json values serialise") + "\n"
+}

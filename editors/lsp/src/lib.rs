@@ -1,0 +1,180 @@
+//! The `.lvs` language server (`lvsc lsp`): one module per request kind; documents are
+//! kept as full text and re-checked on every change (a big file checks in milliseconds).
+//! [`Server::handle`] answers one message at a time, so tests and the fuzzer drive it
+//! without a client; [`run`] serves a connection until the client says exit.
+
+mod completion;
+mod definition;
+mod diagnostics;
+mod formatting;
+mod hover;
+
+use std::collections::HashMap;
+
+use lsp_server::{Connection, Message, Notification, Request, Response};
+use lsp_types::notification::{
+    DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, Notification as _,
+};
+use lsp_types::request::{Completion, Formatting, GotoDefinition, HoverRequest, Request as _};
+use lsp_types::{
+    CompletionOptions, HoverProviderCapability, OneOf, ServerCapabilities,
+    TextDocumentSyncCapability, TextDocumentSyncKind, Uri,
+};
+
+/// Open documents by URI (as text: `Uri` has interior caching, unfit for a map key).
+pub type Documents = HashMap<String, String>;
+
+/// What the server can do.
+pub fn capabilities() -> ServerCapabilities {
+    ServerCapabilities {
+        text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::FULL)),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
+        completion_provider: Some(CompletionOptions::default()),
+        definition_provider: Some(OneOf::Left(true)),
+        document_formatting_provider: Some(OneOf::Left(true)),
+        ..ServerCapabilities::default()
+    }
+}
+
+/// The server's state: the open documents.
+#[derive(Debug, Default)]
+pub struct Server {
+    docs: Documents,
+}
+
+impl Server {
+    /// A server with no open document.
+    pub fn new() -> Self {
+        Server::default()
+    }
+
+    /// Answers one message (after initialisation): the responses and notifications to
+    /// send back, in order.
+    pub fn handle(&mut self, msg: Message) -> Vec<Message> {
+        match msg {
+            Message::Request(req) => vec![Message::Response(respond(&self.docs, req))],
+            Message::Notification(n) => match update(&mut self.docs, n) {
+                Some(uri) => {
+                    let text = self.docs.get(uri.as_str()).map(String::as_str);
+                    vec![Message::Notification(diagnostics::publish(&uri, text))]
+                }
+                None => Vec::new(),
+            },
+            Message::Response(_) => Vec::new(),
+        }
+    }
+}
+
+/// Serves `conn` (initialise, then every message) until the client says exit.
+pub fn run(conn: &Connection) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    conn.initialize(serde_json::to_value(capabilities())?)?;
+    let mut server = Server::new();
+    for msg in &conn.receiver {
+        if let Message::Request(req) = &msg
+            && conn.handle_shutdown(req)?
+        {
+            break;
+        }
+        for out in server.handle(msg) {
+            conn.sender.send(out)?;
+        }
+    }
+    Ok(())
+}
+
+/// Serves LSP on standard input and output until the client says exit.
+pub fn run_stdio() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let (conn, io) = Connection::stdio();
+    run(&conn)?;
+    // The writer thread ends when the connection's sender is gone.
+    drop(conn);
+    io.join()?;
+    Ok(())
+}
+
+/// Applies open/change/close; returns the document whose diagnostics must be published.
+fn update(docs: &mut Documents, n: Notification) -> Option<Uri> {
+    match n.method.as_str() {
+        DidOpenTextDocument::METHOD => {
+            let p: lsp_types::DidOpenTextDocumentParams = serde_json::from_value(n.params).ok()?;
+            docs.insert(
+                p.text_document.uri.as_str().to_string(),
+                p.text_document.text,
+            );
+            Some(p.text_document.uri)
+        }
+        DidChangeTextDocument::METHOD => {
+            let p: lsp_types::DidChangeTextDocumentParams =
+                serde_json::from_value(n.params).ok()?;
+            // Full sync: the last change holds the whole text.
+            let text = p.content_changes.into_iter().last()?.text;
+            docs.insert(p.text_document.uri.as_str().to_string(), text);
+            Some(p.text_document.uri)
+        }
+        DidCloseTextDocument::METHOD => {
+            let p: lsp_types::DidCloseTextDocumentParams = serde_json::from_value(n.params).ok()?;
+            docs.remove(p.text_document.uri.as_str());
+            Some(p.text_document.uri)
+        }
+        _ => None,
+    }
+}
+
+fn respond(docs: &Documents, req: Request) -> Response {
+    let id = req.id.clone();
+    let result = match req.method.as_str() {
+        HoverRequest::METHOD => {
+            serde_json::from_value(req.params).map(|p| json(hover::hover(docs, p)))
+        }
+        Completion::METHOD => {
+            serde_json::from_value(req.params).map(|p| json(completion::complete(docs, p)))
+        }
+        GotoDefinition::METHOD => {
+            serde_json::from_value(req.params).map(|p| json(definition::definition(docs, p)))
+        }
+        Formatting::METHOD => {
+            serde_json::from_value(req.params).map(|p| json(formatting::format(docs, p)))
+        }
+        _ => {
+            return Response::new_err(
+                id,
+                lsp_server::ErrorCode::MethodNotFound as i32,
+                format!("{} is not supported", req.method),
+            );
+        }
+    };
+    match result {
+        Ok(v) => Response::new_ok(id, v),
+        Err(e) => Response::new_err(
+            id,
+            lsp_server::ErrorCode::InvalidParams as i32,
+            e.to_string(),
+        ),
+    }
+}
+
+fn json(v: impl serde::Serialize) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+/// The word under a position (keyword, name or scheduler), with its byte range.
+pub fn word_at(text: &str, pos: lsp_types::Position) -> Option<(usize, usize)> {
+    let idx = lvsc_lang::LineIndex::new(text);
+    let at = idx.offset_utf16(text, pos.line as usize, pos.character as usize);
+    let is_word = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
+    let start = text[..at].rfind(|c: char| !is_word(c)).map_or(0, |i| i + 1);
+    let end = text[at..]
+        .find(|c: char| !is_word(c))
+        .map_or(text.len(), |i| at + i);
+    (start < end).then_some((start, end))
+}
+
+/// An LSP range for a byte span.
+pub fn range(text: &str, span: lvsc_lang::Span) -> lsp_types::Range {
+    let idx = lvsc_lang::LineIndex::new(text);
+    let pos = |o: usize| {
+        let (l, c) = idx.position_utf16(text, o);
+        lsp_types::Position::new(l as u32, c as u32)
+    };
+    lsp_types::Range::new(pos(span.start), pos(span.end()))
+}

@@ -1,0 +1,76 @@
+//! `pool NAME { }` and its `real` lines.
+
+use crate::ast::*;
+use crate::cst::Directive;
+use crate::keywords::{Block, Place, at};
+
+use super::Lower;
+use super::args::Args;
+
+impl Lower<'_> {
+    pub(super) fn pool(&mut self, d: &Directive) -> Option<Pool> {
+        let (name, block) =
+            self.name_and_block(d, "a pool name", "pool web { real rs1 192.0.2.21 }")?;
+        let mut p = Pool {
+            name,
+            port: None,
+            weight: None,
+            check: None,
+            reals: Vec::new(),
+            span: d.span,
+        };
+        for c in self.known(block.directives(), at(Place::In(Block::Pool)), "in `pool`") {
+            match c.name.value.as_str() {
+                "port" => {
+                    let mut a = Args::new(c);
+                    let v = self.bounded(&mut a, "a port", 65535);
+                    self.finish(&a);
+                    self.no_block(c);
+                    self.single_span(&mut p.port, c, v);
+                }
+                "weight" => {
+                    let v = self.simple_number(c, "a weight");
+                    self.single_span(&mut p.weight, c, v);
+                }
+                "check" => {
+                    if let Some(v) = self.check(c) {
+                        self.once(&mut p.check, c, v, |x| x.span);
+                    }
+                }
+                "real" => p.reals.extend(self.real(c)),
+                _ => unreachable!("filtered by known()"),
+            }
+        }
+        Some(p)
+    }
+
+    pub(super) fn real(&mut self, d: &Directive) -> Option<Real> {
+        let mut a = Args::new(d);
+        self.no_block(d);
+        let name = self.word(&mut a, "a real server name");
+        let addr = self.addr(&mut a, "an address like 192.0.2.21 or 10.0.0.21:8080");
+        let (name, addr) = (name?, addr?);
+        let mut r = Real {
+            name,
+            addr,
+            weight: None,
+            upper: None,
+            lower: None,
+            via: None,
+            drain: None,
+            span: d.span,
+        };
+        self.options(
+            &mut a,
+            at(Place::OptionOf("real")),
+            |l, w, a, span| match w {
+                "weight" => r.weight = l.number(a, "a weight"),
+                "upper" => r.upper = l.number(a, "an upper connection threshold"),
+                "lower" => r.lower = l.number(a, "a lower connection threshold"),
+                "via" => r.via = l.addr(a, "a gateway address"),
+                _ => r.drain = Some(span),
+            },
+        );
+        Some(r)
+    }
+}

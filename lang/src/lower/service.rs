@@ -1,0 +1,302 @@
+//! `service NAME { }` and `defaults { }`, which share scheduler, forwarding, persistence
+//! and check.
+
+use crate::ast::*;
+use crate::codes;
+use crate::cst::Directive;
+use crate::diagnostic::Diagnostic;
+use crate::keywords::{Block, Place, at};
+use crate::span::Spanned;
+use crate::value::Value;
+
+use super::Lower;
+use super::args::Args;
+
+impl Lower<'_> {
+    pub(super) fn defaults(&mut self, d: &Directive) -> Defaults {
+        let mut out = Defaults {
+            span: d.span,
+            ..Defaults::default()
+        };
+        let a = Args::new(d);
+        self.finish(&a);
+        let Some(block) = self.need_block(d, "defaults { scheduler wlc }") else {
+            return out;
+        };
+        for c in self.known(
+            block.directives(),
+            at(Place::In(Block::Defaults)),
+            "in `defaults`",
+        ) {
+            match c.name.value.as_str() {
+                "scheduler" => {
+                    let v = self.scheduler(c);
+                    self.once(&mut out.scheduler, c, v, |x| x.span)
+                }
+                "forward" => {
+                    if let Some(v) = self.forward(c) {
+                        self.once(&mut out.forward, c, v, |x| x.span)
+                    }
+                }
+                "persistence" => {
+                    if let Some(v) = self.persistence(c) {
+                        self.once(&mut out.persistence, c, v, |x| x.span)
+                    }
+                }
+                "check" => {
+                    if let Some(v) = self.check(c) {
+                        self.once(&mut out.check, c, v, |x| x.span)
+                    }
+                }
+                "weight" => {
+                    let v = self.simple_number(c, "a weight");
+                    self.single_span(&mut out.weight, c, v)
+                }
+                _ => unreachable!("filtered by known()"),
+            }
+        }
+        out
+    }
+
+    pub(super) fn service(&mut self, d: &Directive) -> Option<Service> {
+        let (name, block) = self.name_and_block(
+            d,
+            "a service name",
+            "service www { vip 192.0.2.100:80/tcp }",
+        )?;
+        let mut s = Service {
+            name,
+            vips: Vec::new(),
+            fwmark: None,
+            family: None,
+            forward: None,
+            scheduler: None,
+            persistence: None,
+            check: None,
+            sorry: None,
+            quorum: None,
+            pool: None,
+            routes: Vec::new(),
+            mtu: None,
+            ops: None,
+            table_size: None,
+            span: d.span,
+        };
+        for c in self.known(
+            block.directives(),
+            at(Place::In(Block::Service)),
+            "in `service`",
+        ) {
+            let mut a = Args::new(c);
+            match c.name.value.as_str() {
+                "vip" => s
+                    .vips
+                    .extend(self.addr(&mut a, "an address like 192.0.2.100:80/tcp")),
+                "fwmark" => {
+                    let v = self.number(&mut a, "a firewall mark");
+                    self.single_span(&mut s.fwmark, c, v);
+                }
+                "family" => {
+                    let v = self.one_of(&mut a, "an address family", at(Place::ValueOf("family")));
+                    self.single_span(&mut s.family, c, v);
+                }
+                "forward" => {
+                    if let Some(v) = self.forward(c) {
+                        self.once(&mut s.forward, c, v, |x| x.span);
+                    }
+                    continue;
+                }
+                "scheduler" => {
+                    let v = self.scheduler(c);
+                    self.once(&mut s.scheduler, c, v, |x| x.span);
+                    continue;
+                }
+                "persistence" => {
+                    if let Some(v) = self.persistence(c) {
+                        self.once(&mut s.persistence, c, v, |x| x.span);
+                    }
+                    continue;
+                }
+                "check" => {
+                    if let Some(v) = self.check(c) {
+                        self.once(&mut s.check, c, v, |x| x.span);
+                    }
+                    continue;
+                }
+                "sorry" => {
+                    let v = self.addr(&mut a, "a sorry-server address");
+                    self.single_span(&mut s.sorry, c, v);
+                }
+                "quorum" => {
+                    let value = self.number(&mut a, "a quorum weight");
+                    let mut hysteresis = None;
+                    self.options(&mut a, at(Place::OptionOf("quorum")), |l, _, a, _| {
+                        hysteresis = l.number(a, "a hysteresis")
+                    });
+                    if let Some(value) = value {
+                        let q = Quorum {
+                            value,
+                            hysteresis,
+                            span: c.span,
+                        };
+                        self.once(&mut s.quorum, c, q, |x| x.span);
+                    }
+                }
+                "pool" => {
+                    let v = self.word(&mut a, "a pool name");
+                    self.single_span(&mut s.pool, c, v);
+                }
+                "route" => {
+                    if let Some(pattern) = self.string(&mut a, "a quoted request pattern") {
+                        let mut pool = None;
+                        self.options(&mut a, at(Place::OptionOf("route")), |l, _, a, _| {
+                            pool = l.word(a, "a pool name")
+                        });
+                        s.routes.push(Route {
+                            pattern,
+                            pool,
+                            span: c.span,
+                        });
+                    }
+                }
+                "mtu" => {
+                    let v = self.bounded(&mut a, "an MTU", 65535);
+                    self.single_span(&mut s.mtu, c, v);
+                }
+                "ops" => s.ops = Some(c.span),
+                "table-size" => {
+                    let v = self.number(&mut a, "a table size");
+                    self.single_span(&mut s.table_size, c, v);
+                }
+                _ => unreachable!("filtered by known()"),
+            }
+            self.finish(&a);
+            self.no_block(c);
+        }
+        if s.vips.is_empty() && s.fwmark.is_none() {
+            self.push(
+                Diagnostic::error(
+                    codes::MISSING_DIRECTIVE,
+                    s.name.span,
+                    format!("service `{}` has no `vip` or `fwmark`", s.name.value),
+                )
+                .with_label("clients cannot reach this service")
+                .with_help(
+                    "add `vip 192.0.2.100:80/tcp`, or `fwmark N` for a firewall-mark service",
+                ),
+            );
+        }
+        if s.vips.len() > 1 && s.fwmark.is_none() {
+            self.push(
+                Diagnostic::error(codes::CONFLICT, s.vips[1].span, format!("service `{}` has several VIPs but no `fwmark`", s.name.value))
+                    .with_label("second VIP")
+                    .with_related(s.vips[0].span, "first VIP")
+                    .with_help("group several VIPs into one service with `fwmark N`, or write one service per VIP"),
+            );
+        }
+        Some(s)
+    }
+
+    pub(super) fn scheduler(&mut self, d: &Directive) -> Scheduler {
+        let mut a = Args::new(d);
+        self.no_block(d);
+        let name = self
+            .word(&mut a, "a scheduler name")
+            .unwrap_or_else(|| Spanned::new(String::new(), d.name.span));
+        let mut flags = Vec::new();
+        while let Some(v) = a.peek() {
+            match &v.value {
+                Value::Word(w) => flags.push(Spanned::new(w.clone(), v.span)),
+                _ => self.wrong(v, "scheduler", "a scheduler flag"),
+            }
+            a.next();
+        }
+        Scheduler {
+            name,
+            flags,
+            span: d.span,
+        }
+    }
+
+    pub(super) fn forward(&mut self, d: &Directive) -> Option<Forward> {
+        let mut a = Args::new(d);
+        self.no_block(d);
+        let method = self.one_of(&mut a, "a forwarding method", at(Place::ValueOf("forward")))?;
+        let mut out = Forward {
+            method,
+            tunnel: None,
+            port: None,
+            csum: None,
+            span: d.span,
+        };
+        if let Some(w) = a
+            .peek_word()
+            .filter(|w| at(Place::ValueOf("tun")).contains(w))
+        {
+            let v = a.next().expect("peeked");
+            out.tunnel = Some(Spanned::new(w.to_string(), v.span));
+        }
+        self.options(
+            &mut a,
+            at(Place::OptionOf("forward")),
+            |l, w, a, span| match w {
+                "port" => out.port = l.bounded(a, "a port", 65535),
+                _ => out.csum = Some(span),
+            },
+        );
+        Some(out)
+    }
+
+    pub(super) fn persistence(&mut self, d: &Directive) -> Option<Persistence> {
+        let mut a = Args::new(d);
+        self.no_block(d);
+        let timeout = self.duration(&mut a, "a timeout");
+        let mut netmask = None;
+        self.options(&mut a, at(Place::OptionOf("persistence")), |l, _, a, _| {
+            netmask = l.take(a, "a netmask or prefix length", |v| match v {
+                Value::Addr(_) | Value::Number(_) => Some(v.clone()),
+                _ => None,
+            })
+        });
+        Some(Persistence {
+            timeout: timeout?,
+            netmask,
+            span: d.span,
+        })
+    }
+
+    pub(super) fn check(&mut self, d: &Directive) -> Option<Check> {
+        let mut a = Args::new(d);
+        self.no_block(d);
+        let kind = self.one_of(&mut a, "a check kind", at(Place::ValueOf("check")))?;
+        let target = match kind.value.as_str() {
+            "http" | "https" => self.path(&mut a, "a URL path like \"/healthz\""),
+            "misc" => self.string(&mut a, "a quoted command"),
+            _ => None,
+        };
+        let mut out = Check {
+            kind,
+            target,
+            expect: None,
+            port: None,
+            every: None,
+            timeout: None,
+            retry: None,
+            span: d.span,
+        };
+        let allowed: &[&str] = match out.kind.value.as_str() {
+            "http" | "https" => at(Place::OptionOf("http")),
+            "tcp" => at(Place::OptionOf("tcp")),
+            "misc" => at(Place::OptionOf("misc")),
+            _ => &[],
+        };
+        self.options(&mut a, allowed, |l, w, a, _| match w {
+            "expect" => out.expect = l.bounded(a, "an HTTP status", 599),
+            "port" => out.port = l.bounded(a, "a port", 65535),
+            "every" => out.every = l.duration(a, "an interval"),
+            "timeout" => out.timeout = l.duration(a, "a timeout"),
+            _ => out.retry = l.number(a, "a retry count"),
+        });
+        Some(out)
+    }
+}

@@ -1,0 +1,320 @@
+//! `lvsc build`: golden files for every example, and every generated file checked by the
+//! real tool: `keepalived -t`, `nft -c -f`, `shellcheck` and `bash -n`.
+//!
+//! Update the golden files with `LVSC_UPDATE_GOLDEN=1 cargo test --test host_files`
+//! and review the diff.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::support::{Netns, examples, lvsc, run, system_test_can_run};
+
+fn out_dir(tag: &str) -> PathBuf {
+    // Tests run in parallel: every call gets its own directory.
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let d = std::env::temp_dir().join(format!("lvsc-build-{tag}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn stem(example: &str) -> String {
+    Path::new(example)
+        .file_stem()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Every file under `dir`, as paths relative to it, sorted.
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).unwrap().to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Builds an example for `target` into a fresh directory.
+fn build(example: &str, target: &str) -> Option<PathBuf> {
+    let dir = out_dir(&format!("{}-{target}", stem(example)));
+    let out = lvsc(&[
+        "build",
+        example,
+        "--target",
+        target,
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    out.status.success().then_some(dir)
+}
+
+#[test]
+fn generated_files_match_the_golden_files() {
+    let update = std::env::var_os("LVSC_UPDATE_GOLDEN").is_some();
+    for ex in examples() {
+        for target in ["hosts", "nftables"] {
+            let Some(dir) = build(&ex, target) else {
+                assert_eq!(target, "nftables", "{ex}: build failed");
+                continue; // DR/TUN clusters have no nftables data plane
+            };
+            let golden = Path::new("tests/golden").join(target).join(stem(&ex));
+            if update {
+                let _ = std::fs::remove_dir_all(&golden);
+                for f in files(&dir) {
+                    std::fs::create_dir_all(golden.join(&f).parent().unwrap()).unwrap();
+                    std::fs::copy(dir.join(&f), golden.join(&f)).unwrap();
+                }
+            }
+            assert_eq!(
+                files(&dir),
+                files(&golden),
+                "{ex} {target}: different files (LVSC_UPDATE_GOLDEN=1 to update)"
+            );
+            for f in files(&dir) {
+                let got = std::fs::read_to_string(dir.join(&f)).unwrap();
+                let want = std::fs::read_to_string(golden.join(&f)).unwrap();
+                assert!(
+                    got == want,
+                    "{ex} {target}: {} differs from the golden file",
+                    f.display()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn rebuilding_rewrites_nothing() {
+    let ex = "examples/web-nat.lvs";
+    let dir = out_dir("rebuild");
+    let d = dir.to_str().unwrap();
+    assert!(lvsc(&["build", ex, "--out", d]).status.success());
+    let before: Vec<_> = files(&dir)
+        .iter()
+        .map(|f| std::fs::metadata(dir.join(f)).unwrap().modified().unwrap())
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let again = lvsc(&["build", ex, "--out", d]);
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("0 written"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let after: Vec<_> = files(&dir)
+        .iter()
+        .map(|f| std::fs::metadata(dir.join(f)).unwrap().modified().unwrap())
+        .collect();
+    assert_eq!(before, after, "a rebuild touched files");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let listed: Vec<&str> = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        listed.contains(&"lb1/keepalived.conf") && listed.contains(&"app1/setup.sh"),
+        "{listed:?}"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(dir.join("app1/setup.sh"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o755
+    );
+}
+
+#[test]
+fn a_build_error_writes_nothing() {
+    let dir = out_dir("refused");
+    let out = lvsc(&[
+        "build",
+        "examples/web-dr.lvs",
+        "--target",
+        "nftables",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("forwards by NAT only"));
+    assert!(!dir.exists(), "a refused build left files behind");
+}
+
+#[test]
+fn secrets_never_reach_the_generated_files() {
+    let dir = out_dir("secret");
+    let out = Command::new(env!("CARGO_BIN_EXE_lvsc"))
+        .args([
+            "build",
+            "examples/web-dr.lvs",
+            "--out",
+            dir.to_str().unwrap(),
+        ])
+        .env("VRRP_PASS", "s3cr3t42")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    for f in files(&dir) {
+        assert!(
+            !std::fs::read_to_string(dir.join(&f))
+                .unwrap()
+                .contains("s3cr3t42"),
+            "{}",
+            f.display()
+        );
+    }
+}
+
+#[test]
+fn scripts_pass_shellcheck_and_bash_n() {
+    if !system_test_can_run("shellcheck", &["shellcheck", "bash"]) {
+        return;
+    }
+    let mut checked = 0;
+    for ex in examples() {
+        let dir = build(&ex, "hosts").unwrap();
+        for f in files(&dir)
+            .into_iter()
+            .filter(|f| f.extension().is_some_and(|e| e == "sh"))
+        {
+            let p = dir.join(&f);
+            run("bash", &["-n", p.to_str().unwrap()]);
+            run("shellcheck", &["--severity=style", p.to_str().unwrap()]);
+            checked += 1;
+        }
+    }
+    assert!(checked > 40, "only {checked} scripts");
+}
+
+#[test]
+fn rulesets_pass_nft_check() {
+    if !system_test_can_run("nft -c", &["nft"]) {
+        return;
+    }
+    let mut checked = 0;
+    for ex in examples() {
+        for target in ["hosts", "nftables"] {
+            let Some(dir) = build(&ex, target) else {
+                continue;
+            };
+            for f in files(&dir)
+                .into_iter()
+                .filter(|f| f.file_name().unwrap() == "nftables.conf")
+            {
+                run("nft", &["-c", "-f", dir.join(&f).to_str().unwrap()]);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 20, "only {checked} rulesets");
+}
+
+#[test]
+fn keepalived_accepts_every_director_config() {
+    if !system_test_can_run("keepalived -t", &["keepalived", "ip"]) {
+        return;
+    }
+    let mut checked = 0;
+    for ex in examples() {
+        let text = std::fs::read_to_string(&ex).unwrap();
+        let cluster = lvsc_compiler::compile_source(&text).cluster.unwrap();
+        let dir = build(&ex, "hosts").unwrap();
+        for d in &cluster.balancer.directors {
+            // keepalived checks that the interfaces it names exist: give it a namespace
+            // with the director's interfaces, as the director has.
+            let ns = Netns::new("ka");
+            let mut ifaces: Vec<&str> = d.addresses.iter().map(|a| a.interface.as_str()).collect();
+            ifaces.extend(
+                cluster
+                    .balancer
+                    .gateways
+                    .iter()
+                    .map(|g| g.interface.as_str()),
+            );
+            ifaces.sort();
+            ifaces.dedup();
+            for i in ifaces {
+                // This kernel has no dummy devices; a veth end serves as well.
+                ns.exec(
+                    "ip",
+                    &[
+                        "link",
+                        "add",
+                        i,
+                        "type",
+                        "veth",
+                        "peer",
+                        "name",
+                        &format!("{i}-peer"),
+                    ],
+                );
+                ns.exec("ip", &["link", "set", i, "up"]);
+            }
+            let conf = dir.join(&d.name).join("keepalived.conf");
+            // The secret is written beside the config at deploy time; stand one in.
+            if let Some(v) = &cluster.balancer.vrrp {
+                std::fs::write(
+                    dir.join(&d.name)
+                        .join(format!("lvsc-vrrp-{}.auth", v.router_id)),
+                    "auth_pass test1234\n",
+                )
+                .unwrap();
+            }
+            let out = Command::new("ip")
+                .args([
+                    "netns",
+                    "exec",
+                    &ns.name,
+                    "keepalived",
+                    "-t",
+                    "-f",
+                    conf.to_str().unwrap(),
+                ])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{ex} {}: keepalived -t failed ({:?}):\n{}{}",
+                d.name,
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 17, "only {checked} directors");
+}
+
+#[test]
+fn keepalived_check_catches_a_broken_config() {
+    // The oracle is worth something only if it fails on a broken file.
+    if !system_test_can_run("keepalived -t (negative)", &["keepalived"]) {
+        return;
+    }
+    let dir = build("examples/mysql-nat.lvs", "hosts").unwrap();
+    let conf = dir.join("dbl1/keepalived.conf");
+    let text = std::fs::read_to_string(&conf)
+        .unwrap()
+        .replace("lb_algo lc", "lb_algo lc\n  lb_kindd NAT");
+    std::fs::write(&conf, text).unwrap();
+    let out = Command::new("keepalived")
+        .args(["-t", "-f", conf.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}

@@ -1,0 +1,27 @@
+//! lvsc's integration tests, one binary: the CLI as a user runs it, golden files, and the
+//! system tests against the real tools and kernels (run as root by scripts/test-all;
+//! under `CI=true` a system test that cannot run fails instead of skipping).
+//!
+//! Data lives in plain files beside this folder: tests/syntax, tests/rules, tests/golden,
+//! tests/plan, ...; snapshots of rendered diagnostics in tests/it/snapshots.
+
+mod support;
+
+mod cli_lang;
+mod codes;
+mod e2e_nftables;
+mod editors;
+mod examples;
+mod export;
+mod host_files;
+mod host_views;
+mod hostile_input;
+mod ipvs_qemu;
+mod lsp;
+mod plan;
+mod rules;
+mod syntax_errors;
+mod xdp;
+mod xdp_attach;
+mod xdp_image;
+mod xdp_tunnel_qemu;

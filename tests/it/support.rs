@@ -1,0 +1,197 @@
+//! Helpers shared by the integration tests: running lvsc, the examples, system-test
+//! gating, network namespaces and the QEMU guest folder.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+/// Runs `lvsc ARGS` (no colour) and returns its output.
+pub fn lvsc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lvsc"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+/// Runs `lvsc ARGS` with `input` on standard input.
+pub fn lvsc_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lvsc"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+/// A fresh, empty folder under the temporary directory, unique in this test run.
+pub fn temp_dir(tag: &str) -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let d = std::env::temp_dir().join(format!("lvsc-{tag}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// The `.lvs` files under examples/, sorted.
+pub fn examples() -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir("examples")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "lvs"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Whether system tests may run here: root and every tool present. When they cannot,
+/// say so loudly; under CI (`CI=true`) a skip is a failure.
+pub fn system_test_can_run(test: &str, tools: &[&str]) -> bool {
+    let mut missing: Vec<String> = tools
+        .iter()
+        .filter(|t| {
+            !std::process::Command::new("sh")
+                .args(["-c", &format!("command -v {t}")])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .map(|t| format!("`{t}` not installed"))
+        .collect();
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { geteuid() } != 0 {
+        missing.push("not root".into());
+    }
+    if missing.is_empty() {
+        return true;
+    }
+    let why = missing.join(", ");
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("SYSTEM TEST {test} CANNOT RUN under CI: {why}");
+    }
+    eprintln!("\n!!!!! SYSTEM TEST {test} SKIPPED: {why} (run ./scripts/test-all as root) !!!!!\n");
+    false
+}
+
+unsafe extern "C" {
+    fn geteuid() -> u32;
+}
+
+/// Runs a command; panics with its output when it fails.
+pub fn run(cmd: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(cmd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd} {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A network namespace removed (with every process in it) when dropped, also on panic.
+pub struct Netns {
+    /// Its name.
+    pub name: String,
+}
+
+impl Netns {
+    /// Creates `lvsc-<tag>-<pid>-<n>` with loopback up.
+    pub fn new(tag: &str) -> Self {
+        // Every test of the run shares one process id: a counter keeps names apart.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("lvsc-{tag}-{}-{n}", std::process::id());
+        let _ = std::process::Command::new("ip")
+            .args(["netns", "del", &name])
+            .output();
+        run("ip", &["netns", "add", &name]);
+        let ns = Netns { name };
+        ns.exec("ip", &["link", "set", "lo", "up"]);
+        // No IPv6 duplicate address detection: addresses are final at once, so that what
+        // a test sees does not depend on how fast it runs.
+        for scope in ["all", "default"] {
+            ns.exec(
+                "sysctl",
+                &["-qw", &format!("net.ipv6.conf.{scope}.accept_dad=0")],
+            );
+        }
+        ns
+    }
+
+    /// Runs a command inside; panics when it fails.
+    pub fn exec(&self, cmd: &str, args: &[&str]) -> String {
+        let mut all = vec!["netns", "exec", &self.name, cmd];
+        all.extend_from_slice(args);
+        run("ip", &all)
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        if let Ok(out) = std::process::Command::new("ip")
+            .args(["netns", "pids", &self.name])
+            .output()
+        {
+            for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+                let _ = std::process::Command::new("kill")
+                    .args(["-9", pid])
+                    .output();
+            }
+        }
+        let _ = std::process::Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .output();
+    }
+}
+
+/// The lvsc binary for the guest: static, so it runs without the host's libraries.
+pub fn static_lvsc() -> std::path::PathBuf {
+    if let Some(p) = std::env::var_os("LVSC_STATIC_BIN") {
+        return std::path::PathBuf::from(p);
+    }
+    let status = std::process::Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "x86_64-unknown-linux-gnu",
+            "--bin",
+            "lvsc",
+            "--target-dir",
+            "target/static",
+        ])
+        .env("RUSTFLAGS", "-C target-feature=+crt-static")
+        .status()
+        .unwrap();
+    assert!(status.success(), "static build of lvsc failed");
+    std::path::PathBuf::from("target/static/x86_64-unknown-linux-gnu/release/lvsc")
+}
+
+/// A fresh folder for `scripts/qemu-rig run`, holding the static lvsc without debug
+/// information (a smaller initramfs boots faster).
+pub fn guest_dir(tag: &str) -> std::path::PathBuf {
+    let lvsc = static_lvsc();
+    let dir = temp_dir(tag);
+    run(
+        "objcopy",
+        &[
+            "--strip-debug",
+            lvsc.to_str().unwrap(),
+            dir.join("lvsc").to_str().unwrap(),
+        ],
+    );
+    dir
+}

@@ -1,0 +1,71 @@
+//! `lvsc build --target ebpf` and `lvsc inspect`: the map image end to end.
+
+use crate::support::lvsc;
+
+#[test]
+fn images_build_inspect_and_follow_weights() {
+    let dir = std::env::temp_dir().join(format!("lvsc-img-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let img = dir.join("web.img");
+    let out = lvsc(&[
+        "build",
+        "examples/web-dr.lvs",
+        "--target",
+        "ebpf",
+        "-o",
+        img.to_str().unwrap(),
+        "--host",
+        "lb1",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown = String::from_utf8(lvsc(&["inspect", img.to_str().unwrap()]).stdout).unwrap();
+    // Weights 3 : 1 : drained, within one percentage point.
+    assert!(
+        shown.contains("real 192.0.2.21 weight 3 slots") && shown.contains("(75.0%)"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("real 192.0.2.23 weight 0 slots 0 (0.0%)"),
+        "{shown}"
+    );
+    // Deterministic: the same input gives the same bytes.
+    let again = dir.join("again.img");
+    assert!(
+        lvsc(&[
+            "build",
+            "examples/web-dr.lvs",
+            "--target",
+            "ebpf",
+            "-o",
+            again.to_str().unwrap(),
+            "--host",
+            "lb1"
+        ])
+        .status
+        .success()
+    );
+    assert_eq!(std::fs::read(&img).unwrap(), std::fs::read(&again).unwrap());
+    // A corrupt image: a clear error and exit 1.
+    let mut bytes = std::fs::read(&img).unwrap();
+    bytes[200] ^= 0xff;
+    let bad = dir.join("bad.img");
+    std::fs::write(&bad, &bytes).unwrap();
+    let out = lvsc(&["inspect", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("checksum"));
+    // NAT is not an XDP forwarding method.
+    let out = lvsc(&[
+        "build",
+        "examples/web-nat.lvs",
+        "--target",
+        "ebpf",
+        "-o",
+        dir.join("nat.img").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let _ = std::fs::remove_dir_all(&dir);
+}
