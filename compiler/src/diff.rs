@@ -262,7 +262,13 @@ fn check_text(c: &Check) -> String {
             expect,
             timing,
         } => format!("https {path} expect {expect} every {}ms", timing.every_ms),
-        Check::Misc { command, timing } => format!("misc {command:?} every {}ms", timing.every_ms),
+        Check::Misc { command, timing } => {
+            format!(
+                "misc {} every {}ms",
+                lvsc_lang::value::quote(command),
+                timing.every_ms
+            )
+        }
     }
 }
 
@@ -273,8 +279,8 @@ fn service_fields(s: &Service) -> Fields {
         .map(|v| format!("{}:{}/{}", v.ip, v.port, v.proto))
         .collect();
     let forward = match (s.forward.method, s.forward.tunnel) {
-        (m, Some(t)) => format!("{m:?} {t:?}").to_lowercase(),
-        (m, None) => format!("{m:?}").to_lowercase(),
+        (m, Some(t)) => format!("{m} {t}"),
+        (m, None) => m.to_string(),
     };
     fields([
         ("key", service_key(s)),
@@ -382,14 +388,12 @@ fn director_side(d: &DirectorView, services: &[Service]) -> Objects {
             .auth
             .as_ref()
             .map_or(String::new(), |a| match &a.secret {
-                crate::ir::SecretRef::Env(n) => format!("{:?} from env {n}", a.kind).to_lowercase(),
-                crate::ir::SecretRef::File(p) => {
-                    format!("{:?} from file {p}", a.kind).to_lowercase()
-                }
+                crate::ir::SecretRef::Env(n) => format!("{} from env {n}", a.kind),
+                crate::ir::SecretRef::File(p) => format!("{} from file {p}", a.kind),
             });
         let f = fields([
             ("router-id", v.group.router_id.to_string()),
-            ("state", format!("{:?}", v.state).to_lowercase()),
+            ("state", v.state.to_string()),
             ("priority", v.priority.to_string()),
             ("interface", v.interface.clone()),
             ("advert", format!("{}ms", v.group.advert_ms)),
@@ -425,7 +429,7 @@ fn real_objects(r: &RealServerView) -> Objects {
     for (t, v) in &r.tunnel_vips {
         o.insert(
             ("vip-on-tunnel".into(), v.to_string()),
-            fields([("tunnel", format!("{t:?}").to_lowercase())]),
+            fields([("tunnel", t.to_string())]),
         );
     }
     if let Some(g) = r.nat_gateway {
@@ -545,7 +549,10 @@ fn risks(old: &Cluster, new: &Cluster, ho: &HostViews, hn: &HostViews) -> Vec<Ri
         if o.forward.method != n.forward.method {
             out.push(risk(
                 "forward-change",
-                format!("service {}: forwarding {:?} → {:?}", o.name, o.forward.method, n.forward.method).to_lowercase(),
+                format!(
+                    "service {}: forwarding {} → {}",
+                    o.name, o.forward.method, n.forward.method
+                ),
                 "run the reals' new setup.sh (VIP on lo, tunnel or route) before changing the directors",
             ));
         }

@@ -10,6 +10,42 @@ use serde::{Deserialize, Serialize};
 
 pub use lvsc_lang::Protocol;
 
+/// `Display` as the words the language and the plan use (the same as their serde names).
+macro_rules! words {
+    ($ty:ty { $($variant:ident => $word:literal),* $(,)? }) => {
+        impl $ty {
+            /// The word for this value, as written in a `.lvs` file.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(<$ty>::$variant => $word,)*
+                }
+            }
+        }
+
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+words!(VrrpState { Master => "master", Backup => "backup" });
+words!(AuthKind { Pass => "pass", Ah => "ah" });
+words!(ForwardMethod { Nat => "nat", Dr => "dr", Tun => "tun" });
+words!(TunnelType { Ipip => "ipip", Gue => "gue", Gre => "gre" });
+words!(StorageKind {
+    Nfs => "nfs",
+    Cifs => "cifs",
+    Gfs2 => "gfs2",
+    Ocfs2 => "ocfs2",
+    Gpfs => "gpfs",
+    Cephfs => "cephfs",
+    Glusterfs => "glusterfs",
+    Coda => "coda",
+    Database => "database",
+});
+
 /// A whole cluster.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cluster {

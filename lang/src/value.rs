@@ -130,3 +130,40 @@ impl Value {
         }
     }
 }
+
+/// `text` as a `.lvs` string literal: in double quotes, with the escapes the lexer reads
+/// (`\"`, `\\`, `\n`, `\t`).
+pub fn quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod quote_tests {
+    #[test]
+    fn a_quoted_string_lexes_back_to_itself() {
+        for s in [
+            "plain",
+            "a \"b\" c",
+            "back\\slash",
+            "tab\tand\nnewline",
+            "é",
+        ] {
+            let src = format!("cluster x\nservice s {{ route {} }}\n", super::quote(s));
+            let parsed = crate::parse(&src);
+            let route = &parsed.ast.services[0].routes[0];
+            assert_eq!(route.pattern.value, s);
+        }
+    }
+}

@@ -34,7 +34,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     println!("{:width$}  ROLE            DETAILS", "HOST");
     for d in &hosts.directors {
         let role = d.vrrp.as_ref().map_or("".to_string(), |v| {
-            format!("vrrp {:?} priority {}", v.state, v.priority).to_lowercase()
+            format!("vrrp {} priority {}", v.state, v.priority)
         });
         let addrs: Vec<String> = d
             .addresses
@@ -49,11 +49,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     for r in &hosts.reals {
-        let methods: std::collections::BTreeSet<String> = r
-            .services
-            .iter()
-            .map(|(_, m)| format!("{m:?}").to_lowercase())
-            .collect();
+        let methods: std::collections::BTreeSet<String> =
+            r.services.iter().map(|(_, m)| m.to_string()).collect();
         let methods: Vec<String> = methods.into_iter().collect();
         println!(
             "{:width$}  real-server     {} ({}); {} mounts",

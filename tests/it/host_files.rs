@@ -1,7 +1,7 @@
 //! `lvsc build`: golden files for every example, and every generated file checked by the
 //! real tool: `keepalived -t`, `nft -c -f`, `shellcheck` and `bash -n`.
 //!
-//! Update the golden files with `LVSC_UPDATE_GOLDEN=1 cargo test --test host_files`
+//! Update the golden files with `LVSC_UPDATE_GOLDEN=1 cargo test --test it host_files`
 //! and review the diff.
 
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! `lvsc plan --from`: golden files for each format over pairs of files that cover every
 //! kind of change and every risk note; stability; exit codes; git revisions.
 //!
-//! Update the golden files with `LVSC_UPDATE_GOLDEN=1 cargo test --test plan`.
+//! Update the golden files with `LVSC_UPDATE_GOLDEN=1 cargo test --test it plan`.
 
 use std::collections::BTreeSet;
 use std::path::Path;

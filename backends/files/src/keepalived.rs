@@ -131,7 +131,7 @@ fn service(
         errors.push(BuildError {
             host: director.to_string(),
             message: format!(
-                "service {}: keepalived 2.2 as Debian ships it cannot set the tunnel type ({t:?}); use `lvsc apply` (netlink) for GUE/GRE tunnels",
+                "service {}: keepalived 2.2 as Debian ships it cannot set the tunnel type ({t}); use `lvsc apply` (netlink) for GUE/GRE tunnels",
                 s.name
             ),
         });
