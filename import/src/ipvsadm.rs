@@ -33,20 +33,18 @@ fn to_lvs(t: &lvsc_ipvs::Table, cluster: &str, director: &str) -> String {
         let name = format!("svc{}", i + 1);
         let _ = writeln!(out, "\npool {name} {{");
         for (j, d) in s.dests.values().enumerate() {
-            let _ = write!(
+            let thresholds: String = [("upper", d.upper), ("lower", d.lower)]
+                .iter()
+                .filter(|(_, v)| *v > 0)
+                .map(|(k, v)| format!(" {k} {v}"))
+                .collect();
+            let to = SocketAddr::new(d.addr, d.port);
+            let _ = writeln!(
                 out,
-                "  real {name}-r{} {} weight {}",
+                "  real {name}-r{} {to} weight {}{thresholds}",
                 j + 1,
-                SocketAddr::new(d.addr, d.port),
                 d.weight
             );
-            if d.upper > 0 {
-                let _ = write!(out, " upper {}", d.upper);
-            }
-            if d.lower > 0 {
-                let _ = write!(out, " lower {}", d.lower);
-            }
-            out.push('\n');
         }
         let _ = writeln!(out, "}}\n\nservice {name} {{");
         service_body(&mut out, s);

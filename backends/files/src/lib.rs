@@ -52,6 +52,16 @@ pub struct BuildError {
     pub message: String,
 }
 
+/// One host's files, by name.
+fn files_of<'a, const N: usize>(
+    host: &'a str,
+    files: [(&'a str, String); N],
+) -> impl Iterator<Item = OutputFile> + 'a {
+    files
+        .into_iter()
+        .map(move |(name, contents)| file(host, name, contents))
+}
+
 fn file(host: &str, name: &str, contents: String) -> OutputFile {
     OutputFile {
         host: host.into(),
@@ -104,30 +114,25 @@ pub fn build_for(
         }
         FileSet::Hosts => {
             for d in &hosts.directors {
-                out.push(file(
+                let keepalived = keepalived::render(&r, c, d, &mut errors);
+                out.extend(files_of(
                     &d.name,
-                    "keepalived.conf",
-                    keepalived::render(&r, c, d, &mut errors),
+                    [
+                        ("keepalived.conf", keepalived),
+                        ("nftables.conf", lvsc_nftables::beside_ipvs(c, d)),
+                        ("sysctl.conf", sysctl(&r, c, &d.name, &d.sysctls)),
+                        ("setup.sh", setup::director(&r, c, d)),
+                    ],
                 ));
-                out.push(file(
-                    &d.name,
-                    "nftables.conf",
-                    lvsc_nftables::beside_ipvs(c, d),
-                ));
-                out.push(file(
-                    &d.name,
-                    "sysctl.conf",
-                    sysctl(&r, c, &d.name, &d.sysctls),
-                ));
-                out.push(file(&d.name, "setup.sh", setup::director(&r, c, d)));
             }
             for v in &hosts.reals {
-                out.push(file(
+                out.extend(files_of(
                     &v.name,
-                    "sysctl.conf",
-                    sysctl(&r, c, &v.name, &v.sysctls),
+                    [
+                        ("sysctl.conf", sysctl(&r, c, &v.name, &v.sysctls)),
+                        ("setup.sh", setup::real(&r, c, v)),
+                    ],
                 ));
-                out.push(file(&v.name, "setup.sh", setup::real(&r, c, v)));
             }
             for s in &hosts.storage {
                 let exports: Vec<_> = s

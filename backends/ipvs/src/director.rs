@@ -140,54 +140,43 @@ mod tests {
         }
     }
 
-    fn director() -> DirectorView {
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../examples/web-dr.lvs"
-        ))
-        .unwrap();
-        let c = lvsc_compiler::compile_source(&text).cluster.unwrap();
+    fn refusing_at(refuse_at: usize) -> Refusing {
+        Refusing {
+            table: Table::default(),
+            refuse_at,
+            sent: Vec::new(),
+        }
+    }
+
+    fn web_dr_director() -> DirectorView {
+        let text = include_str!("../../../examples/web-dr.lvs");
+        let c = lvsc_compiler::compile_source(text).cluster.unwrap();
         lvsc_compiler::views(&c).directors.remove(0)
     }
 
     #[test]
     fn a_refusal_with_atomic_undoes_the_applied_steps_in_reverse() {
-        let d = director();
-        let mut k = Refusing {
-            table: Table::default(),
-            refuse_at: 2,
-            sent: Vec::new(),
+        let mut k = refusing_at(2);
+        let atomic = Options {
+            atomic: true,
+            drain: false,
         };
-        let out = apply(
-            &mut k,
-            &d,
-            Options {
-                atomic: true,
-                drain: false,
-            },
-        )
-        .unwrap();
+        let out = apply(&mut k, &web_dr_director(), atomic).unwrap();
         let r = out.refused.expect("refused");
         assert_eq!((r.at, r.applied.clone()), (2, vec![0, 1]));
         assert!(matches!(r.rollback, Some(Rollback::Done)));
         // The undo is the inverse of step 1, then of step 0.
-        let undo = &k.sent[1];
         let want: Vec<Step> = [1, 0]
             .iter()
             .flat_map(|&i| inverse(&out.steps[i], &Table::default()))
             .collect();
-        assert_eq!(undo, &want);
+        assert_eq!(k.sent[1], want);
     }
 
     #[test]
     fn without_atomic_nothing_is_undone() {
-        let d = director();
-        let mut k = Refusing {
-            table: Table::default(),
-            refuse_at: 1,
-            sent: Vec::new(),
-        };
-        let out = apply(&mut k, &d, Options::default()).unwrap();
+        let mut k = refusing_at(1);
+        let out = apply(&mut k, &web_dr_director(), Options::default()).unwrap();
         assert!(out.refused.unwrap().rollback.is_none());
         assert_eq!(k.sent.len(), 1);
     }

@@ -5,7 +5,6 @@ use std::net::IpAddr;
 
 use lvsc_compiler::ir::{ForwardMethod, Service, Vip};
 use lvsc_compiler::views::DirectorView;
-use minijinja::syntax::SyntaxConfig;
 use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 
@@ -37,23 +36,14 @@ struct Model<'a> {
 fn render(model: &Model<'_>) -> String {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.set_syntax(
-        SyntaxConfig::builder()
-            .keep_trailing_newline(true)
-            .build()
-            .expect("valid syntax config"),
-    );
     let text = env
         .render_str(
             include_str!("../templates/nftables.conf.j2"),
             minijinja::Value::from(minijinja::value::Serde(model)),
         )
         .unwrap_or_else(|e| panic!("the nftables template does not fit its model: {e:#}"));
-    if text.ends_with('\n') {
-        text
-    } else {
-        text + "\n"
-    }
+    // The template's own last newline is trimmed by the engine.
+    text + "\n"
 }
 
 #[derive(Serialize)]

@@ -21,11 +21,7 @@ impl Lower<'_> {
         else {
             return out;
         };
-        for c in self.known(
-            block.directives(),
-            at(Place::In(Block::Balancer)),
-            "in `balancer`",
-        ) {
+        for c in self.directives(block.directives(), Block::Balancer) {
             match c.name.value.as_str() {
                 "vrrp" => out.vrrp.extend(self.vrrp(c)),
                 "director" => out.directors.extend(self.director(c)),
@@ -66,7 +62,7 @@ impl Lower<'_> {
                         out.sysctls.push(Sysctl { key, value });
                     }
                 }
-                _ => unreachable!("filtered by known()"),
+                _ => unreachable!("filtered by directives()"),
             }
         }
         out
@@ -84,7 +80,7 @@ impl Lower<'_> {
             nopreempt: None,
             span: d.span,
         };
-        for c in self.known(d.children(), at(Place::In(Block::Vrrp)), "in `vrrp`") {
+        for c in self.directives(d.children(), Block::Vrrp) {
             match c.name.value.as_str() {
                 "advert" => {
                     let mut a = Args::new(c);
@@ -107,15 +103,14 @@ impl Lower<'_> {
                     self.no_block(c);
                     out.nopreempt = Some(c.span);
                 }
-                _ => unreachable!("filtered by known()"),
+                _ => unreachable!("filtered by directives()"),
             }
         }
         Some(out)
     }
 
     pub(super) fn auth(&mut self, d: &Directive) -> Option<Auth> {
-        let mut a = Args::new(d);
-        self.no_block(d);
+        let mut a = self.line(d);
         let kind = match a.peek_word() {
             Some("pass" | "ah") => self.word(&mut a, "an auth type"),
             _ => None,
@@ -186,13 +181,8 @@ impl Lower<'_> {
             out.addresses.extend(self.interface_address(&mut a));
         }
         self.director_options(&mut a, d, &mut out);
-        for c in self.known(
-            d.children(),
-            at(Place::In(Block::Director)),
-            "in `director`",
-        ) {
-            let mut a = Args::new(c);
-            self.no_block(c);
+        for c in self.directives(d.children(), Block::Director) {
+            let mut a = self.line(c);
             match c.name.value.as_str() {
                 "address" => {
                     out.addresses.extend(self.interface_address(&mut a));

@@ -13,7 +13,7 @@ use crate::ast::*;
 use crate::codes;
 use crate::cst::{self, Directive};
 use crate::diagnostic::{Diagnostic, suggest};
-use crate::keywords::{Block, Place, at};
+use crate::keywords::{Block, directives_in};
 use crate::span::{Span, Spanned};
 
 use args::Args;
@@ -22,11 +22,7 @@ use args::Args;
 pub fn lower(file: &cst::File, errors: &mut Vec<Diagnostic>) -> SourceFile {
     let mut l = Lower { errors };
     let mut out = SourceFile::default();
-    for d in l.known(
-        file.directives(),
-        at(Place::In(Block::Top)),
-        "at the top level",
-    ) {
+    for d in l.directives(file.directives(), Block::Top) {
         match d.name.value.as_str() {
             "cluster" => {
                 let mut a = Args::new(d);
@@ -48,7 +44,7 @@ pub fn lower(file: &cst::File, errors: &mut Vec<Diagnostic>) -> SourceFile {
             "pool" => out.pools.extend(l.pool(d)),
             "service" => out.services.extend(l.service(d)),
             "storage" => out.storage.extend(l.storage(d)),
-            _ => unreachable!("filtered by known()"),
+            _ => unreachable!("filtered by directives()"),
         }
     }
     out
@@ -59,6 +55,25 @@ pub(crate) struct Lower<'e> {
 }
 
 impl Lower<'_> {
+    /// Keeps the directives whose keyword `block` allows; reports the others.
+    fn directives<'a>(
+        &mut self,
+        dirs: impl Iterator<Item = &'a Directive>,
+        block: Block,
+    ) -> Vec<&'a Directive> {
+        let place = match block {
+            Block::Top => "at the top level".to_string(),
+            b => format!("in `{}`", b.keyword()),
+        };
+        self.known(dirs, &directives_in(block), &place)
+    }
+
+    /// The arguments of a directive that takes no block (a block is reported).
+    fn line<'d>(&mut self, d: &'d Directive) -> Args<'d> {
+        self.no_block(d);
+        Args::new(d)
+    }
+
     pub(super) fn push(&mut self, d: Diagnostic) {
         self.errors.push(d);
     }

@@ -19,7 +19,7 @@ impl Lower<'_> {
             reals: Vec::new(),
             span: d.span,
         };
-        for c in self.known(block.directives(), at(Place::In(Block::Pool)), "in `pool`") {
+        for c in self.directives(block.directives(), Block::Pool) {
             match c.name.value.as_str() {
                 "port" => {
                     let mut a = Args::new(c);
@@ -38,15 +38,14 @@ impl Lower<'_> {
                     }
                 }
                 "real" => p.reals.extend(self.real(c)),
-                _ => unreachable!("filtered by known()"),
+                _ => unreachable!("filtered by directives()"),
             }
         }
         Some(p)
     }
 
     pub(super) fn real(&mut self, d: &Directive) -> Option<Real> {
-        let mut a = Args::new(d);
-        self.no_block(d);
+        let mut a = self.line(d);
         let name = self.word(&mut a, "a real server name");
         let addr = self.addr(&mut a, "an address like 192.0.2.21 or 10.0.0.21:8080");
         let (name, addr) = (name?, addr?);

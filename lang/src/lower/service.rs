@@ -23,11 +23,7 @@ impl Lower<'_> {
         let Some(block) = self.need_block(d, "defaults { scheduler wlc }") else {
             return out;
         };
-        for c in self.known(
-            block.directives(),
-            at(Place::In(Block::Defaults)),
-            "in `defaults`",
-        ) {
+        for c in self.directives(block.directives(), Block::Defaults) {
             match c.name.value.as_str() {
                 "scheduler" => {
                     let v = self.scheduler(c);
@@ -52,7 +48,7 @@ impl Lower<'_> {
                     let v = self.simple_number(c, "a weight");
                     self.single_span(&mut out.weight, c, v)
                 }
-                _ => unreachable!("filtered by known()"),
+                _ => unreachable!("filtered by directives()"),
             }
         }
         out
@@ -82,11 +78,7 @@ impl Lower<'_> {
             table_size: None,
             span: d.span,
         };
-        for c in self.known(
-            block.directives(),
-            at(Place::In(Block::Service)),
-            "in `service`",
-        ) {
+        for c in self.directives(block.directives(), Block::Service) {
             let mut a = Args::new(c);
             match c.name.value.as_str() {
                 "vip" => s
@@ -168,7 +160,7 @@ impl Lower<'_> {
                     let v = self.number(&mut a, "a table size");
                     self.single_span(&mut s.table_size, c, v);
                 }
-                _ => unreachable!("filtered by known()"),
+                _ => unreachable!("filtered by directives()"),
             }
             self.finish(&a);
             self.no_block(c);
@@ -198,8 +190,7 @@ impl Lower<'_> {
     }
 
     pub(super) fn scheduler(&mut self, d: &Directive) -> Scheduler {
-        let mut a = Args::new(d);
-        self.no_block(d);
+        let mut a = self.line(d);
         let name = self
             .word(&mut a, "a scheduler name")
             .unwrap_or_else(|| Spanned::new(String::new(), d.name.span));
@@ -219,8 +210,7 @@ impl Lower<'_> {
     }
 
     pub(super) fn forward(&mut self, d: &Directive) -> Option<Forward> {
-        let mut a = Args::new(d);
-        self.no_block(d);
+        let mut a = self.line(d);
         let method = self.one_of(&mut a, "a forwarding method", at(Place::ValueOf("forward")))?;
         let mut out = Forward {
             method,
@@ -248,8 +238,7 @@ impl Lower<'_> {
     }
 
     pub(super) fn persistence(&mut self, d: &Directive) -> Option<Persistence> {
-        let mut a = Args::new(d);
-        self.no_block(d);
+        let mut a = self.line(d);
         let timeout = self.duration(&mut a, "a timeout");
         let mut netmask = None;
         self.options(&mut a, at(Place::OptionOf("persistence")), |l, _, a, _| {
@@ -266,8 +255,7 @@ impl Lower<'_> {
     }
 
     pub(super) fn check(&mut self, d: &Directive) -> Option<Check> {
-        let mut a = Args::new(d);
-        self.no_block(d);
+        let mut a = self.line(d);
         let kind = self.one_of(&mut a, "a check kind", at(Place::ValueOf("check")))?;
         let target = match kind.value.as_str() {
             "http" | "https" => self.path(&mut a, "a URL path like \"/healthz\""),

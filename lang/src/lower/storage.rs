@@ -9,7 +9,6 @@ use crate::span::Spanned;
 use crate::value::Value;
 
 use super::Lower;
-use super::args::Args;
 
 /// The file-system line of a storage block: kind, source, version, credentials.
 type FsSource = (
@@ -30,13 +29,8 @@ impl Lower<'_> {
         let mut server = None;
         let mut export_options = None;
         let mut mounts = Vec::new();
-        for c in self.known(
-            block.directives(),
-            at(Place::In(Block::Storage)),
-            "in `storage`",
-        ) {
-            let mut a = Args::new(c);
-            self.no_block(c);
+        for c in self.directives(block.directives(), Block::Storage) {
+            let mut a = self.line(c);
             match c.name.value.as_str() {
                 "server" => {
                     let v = self.word(&mut a, "the storage server's host name");
