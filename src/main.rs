@@ -6,9 +6,10 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+#[macro_use]
+mod output;
 mod commands;
 mod input;
-mod output;
 mod report;
 
 use std::process::ExitCode;
@@ -68,7 +69,7 @@ fn main() -> ExitCode {
         Command::Lsp(args) => commands::lsp::run(args),
         Command::Inspect(args) => commands::inspect::run(args),
     };
-    match result {
+    match result.and_then(|code| output::flush_stdout().map(|()| code)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("lvsc: {e:#}");

@@ -78,10 +78,10 @@ impl Reporter {
     }
 
     /// Prints what is buffered (the JSON array) and a summary for people.
-    pub fn finish(self, files: usize) {
+    pub fn finish(self, files: usize) -> anyhow::Result<()> {
         match self.format {
             Format::Json => {
-                println!(
+                outln!(
                     "{}",
                     serde_json::to_string_pretty(&self.records).expect("records serialise")
                 );
@@ -95,5 +95,6 @@ impl Reporter {
                 );
             }
         }
+        Ok(())
     }
 }

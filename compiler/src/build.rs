@@ -14,6 +14,14 @@ use crate::rules::nat_gateway;
 /// Default Maglev table size (a prime).
 pub const DEFAULT_TABLE_SIZE: u32 = 65537;
 
+/// Whether `n` is prime (Maglev table sizes must be, so every skip visits every slot).
+pub fn is_prime(n: u32) -> bool {
+    n >= 2
+        && (2..)
+            .take_while(|d| d * d <= n)
+            .all(|d| !n.is_multiple_of(d))
+}
+
 /// Where each IR item came from, keyed `service/NAME`, `pool/NAME`, `real/POOL/NAME`, ...
 pub type SourceMap = BTreeMap<String, Span>;
 
@@ -29,7 +37,7 @@ pub fn build(ctx: &Ctx<'_>) -> (Cluster, SourceMap) {
     let services = f
         .services
         .iter()
-        .map(|s| service(ctx, s, &mut map))
+        .filter_map(|s| service(ctx, s, &mut map))
         .collect();
     let pools = f
         .pools
@@ -165,7 +173,9 @@ fn balancer(b: &ast::Balancer, map: &mut SourceMap) -> Balancer {
     }
 }
 
-fn service(ctx: &Ctx<'_>, s: &ast::Service, map: &mut SourceMap) -> Service {
+/// A service's IR; `None` only for a service the rules should have refused (no VIP and
+/// no mark, no pool), so a gap in the rules drops a service instead of crashing.
+fn service(ctx: &Ctx<'_>, s: &ast::Service, map: &mut SourceMap) -> Option<Service> {
     map.insert(format!("service/{}", s.name.value), s.span);
     let vips: Vec<Vip> = s
         .vips
@@ -180,16 +190,17 @@ fn service(ctx: &Ctx<'_>, s: &ast::Service, map: &mut SourceMap) -> Service {
         .first()
         .map(|v| v.ip.is_ipv6())
         .unwrap_or(s.family.as_ref().is_some_and(|f| f.value == "inet6"));
-    let key = match &s.fwmark {
-        Some(m) => ServiceKey::Fwmark {
+    let key = match (&s.fwmark, vips.first()) {
+        (Some(m), _) => ServiceKey::Fwmark {
             mark: m.value as u32,
             ipv6,
         },
-        None => ServiceKey::Addr {
-            ip: vips[0].ip,
-            port: vips[0].port,
-            proto: vips[0].proto,
+        (None, Some(v)) => ServiceKey::Addr {
+            ip: v.ip,
+            port: v.port,
+            proto: v.proto,
         },
+        (None, None) => return None,
     };
     let sch = ctx.scheduler(s);
     let scheduler = Scheduler {
@@ -228,7 +239,7 @@ fn service(ctx: &Ctx<'_>, s: &ast::Service, map: &mut SourceMap) -> Service {
             _ => width,
         },
     });
-    let pool = ctx.pool_of(s).expect("rules resolved the pool");
+    let pool = ctx.pool_of(s)?;
     let default_weight = pool
         .weight
         .as_ref()
@@ -259,7 +270,7 @@ fn service(ctx: &Ctx<'_>, s: &ast::Service, map: &mut SourceMap) -> Service {
             }
         })
         .collect();
-    Service {
+    Some(Service {
         name: s.name.value.clone(),
         key,
         vips,
@@ -283,7 +294,7 @@ fn service(ctx: &Ctx<'_>, s: &ast::Service, map: &mut SourceMap) -> Service {
             .map_or(DEFAULT_TABLE_SIZE, |t| t.value as u32),
         pool: pool.name.value.clone(),
         reals,
-    }
+    })
 }
 
 fn check(c: Option<&ast::Check>) -> Check {

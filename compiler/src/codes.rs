@@ -27,6 +27,8 @@ lvsc_lang::codes! {
     SCHEDULER_FLAG = "lvsc::service::scheduler-flag";
     /// A persistence netmask that is not a valid mask for the service's family.
     PERSISTENCE_NETMASK = "lvsc::service::persistence-netmask";
+    /// A Maglev table size that is not prime.
+    TABLE_SIZE = "lvsc::service::table-size";
     /// Content-based (KTCPVS-style) routing.
     CONTENT_ROUTING = "lvsc::service::content-routing";
     /// The same real address and port twice in one pool.

@@ -14,12 +14,12 @@ mod build;
 mod ctx;
 mod rules;
 
-pub use build::{DEFAULT_TABLE_SIZE, SourceMap};
+pub use build::{DEFAULT_TABLE_SIZE, SourceMap, is_prime};
 pub use ctx::{SCHEDULER_HELP, SCHEDULERS};
 pub use ir::Cluster;
 pub use views::{HostViews, views};
 
-use lvsc_lang::{Diagnostic, ast::SourceFile};
+use lvsc_lang::Diagnostic;
 
 /// The result of compiling one file.
 #[derive(Clone, Debug)]
@@ -34,26 +34,30 @@ pub struct Compiled {
     pub secrets: Vec<lvsc_lang::Span>,
 }
 
-/// Runs every rule over a syntax tree and, when none fails, builds the IR.
-pub fn compile(file: &SourceFile) -> Compiled {
-    run(file, true)
+/// Runs every rule over a parsed file and, when neither the parse nor a rule found an
+/// error, builds the IR.
+pub fn compile(parsed: &lvsc_lang::Parse) -> Compiled {
+    run(parsed, true)
 }
 
-fn run(file: &SourceFile, build_ir: bool) -> Compiled {
-    let ctx = ctx::Ctx::new(file);
-    let mut diagnostics = Vec::new();
+fn run(parsed: &lvsc_lang::Parse, build_ir: bool) -> Compiled {
+    let ctx = ctx::Ctx::new(&parsed.ast);
+    let mut diagnostics = parsed.diagnostics.clone();
     rules::check(&ctx, &mut diagnostics);
+    // The IR is built from what the parser and the rules vouched for: never from a tree
+    // with a syntax error (a service without a VIP, a pool without a name, ...).
     let (cluster, source_map) = if !build_ir || diagnostics.iter().any(Diagnostic::is_error) {
         (None, SourceMap::new())
     } else {
         let (c, m) = build::build(&ctx);
         (Some(c), m)
     };
+    diagnostics.sort_by_key(|d| (d.span.start, d.span.len));
     Compiled {
         cluster,
         source_map,
         diagnostics,
-        secrets: file.inline_secret_spans(),
+        secrets: parsed.ast.inline_secret_spans(),
     }
 }
 
@@ -68,15 +72,5 @@ pub fn check_source(text: &str) -> Compiled {
 }
 
 fn source(text: &str, build_ir: bool) -> Compiled {
-    let parsed = lvsc_lang::parse(text);
-    let mut compiled = run(&parsed.ast, build_ir);
-    if parsed.has_errors() {
-        compiled.cluster = None;
-        compiled.source_map.clear();
-    }
-    let mut diagnostics = parsed.diagnostics;
-    diagnostics.append(&mut compiled.diagnostics);
-    diagnostics.sort_by_key(|d| (d.span.start, d.span.len));
-    compiled.diagnostics = diagnostics;
-    compiled
+    run(&lvsc_lang::parse(text), build_ir)
 }

@@ -5,10 +5,16 @@
 
 use std::fmt;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceCode, SourceSpan, SpanContents,
+};
 use serde::Serialize;
 
 use crate::span::{LineIndex, Span};
+
+/// The longest source line shown under a diagnostic, in bytes.
+const MAX_SHOWN_LINE: usize = 1000;
 
 /// How bad a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -85,6 +91,8 @@ impl Diagnostic {
     }
 
     /// Renders the diagnostic like a compiler would, with the source line and a label.
+    /// A line too long to show (a minified or hostile file) is named by its position
+    /// instead: it would not fit a terminal, and miette cannot lay out such columns.
     pub fn render(&self, file_name: &str, source: &str, color: bool) -> String {
         let theme = if color {
             GraphicalTheme::unicode()
@@ -92,14 +100,45 @@ impl Diagnostic {
             GraphicalTheme::unicode_nocolor()
         };
         let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+        let shown = self.shown_lines_fit(source);
         let report = WithSource {
             diag: self,
-            source: NamedSource::new(file_name, source.to_string()),
+            source: Named {
+                name: file_name,
+                text: source,
+            },
+            shown,
+            at: (!shown).then(|| {
+                let (line, col) = LineIndex::new(source).line_col(source, self.span.start);
+                format!("{file_name}:{line}:{col}")
+            }),
         };
         let mut out = String::new();
         // Writing into a String cannot fail.
         let _ = handler.render_report(&mut out, &report);
         out
+    }
+
+    /// Whether every line the diagnostic points at is short enough to show.
+    fn shown_lines_fit(&self, source: &str) -> bool {
+        let spans = std::iter::once(self.span).chain(self.related.iter().map(|(s, _)| *s));
+        // Bytes, not chars: a span may point into a file that is not UTF-8.
+        let bytes = source.as_bytes();
+        spans.into_iter().all(|span| {
+            let start = span.start.min(bytes.len());
+            let end = span.end().clamp(start, bytes.len());
+            let line_start = bytes[..start]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+            let line_end = bytes[end..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(bytes.len(), |i| end + i);
+            bytes[line_start..line_end]
+                .split(|&b| b == b'\n')
+                .all(|l| l.len() <= MAX_SHOWN_LINE)
+        })
     }
 
     /// The diagnostic as a plain JSON-ready record with line and column.
@@ -185,10 +224,41 @@ impl miette::Diagnostic for Diagnostic {
     }
 }
 
+/// Source text with its file name, borrowed: rendering copies only the lines it shows.
+struct Named<'a> {
+    name: &'a str,
+    text: &'a str,
+}
+
+impl SourceCode for Named<'_> {
+    fn read_span<'b>(
+        &'b self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
+        let inner = self
+            .text
+            .read_span(span, context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.to_string(),
+            inner.data(),
+            *inner.span(),
+            inner.line(),
+            inner.column(),
+            inner.line_count(),
+        )))
+    }
+}
+
 /// Attaches source text to a diagnostic for rendering.
 struct WithSource<'a> {
     diag: &'a Diagnostic,
-    source: NamedSource<String>,
+    source: Named<'a>,
+    /// Whether the source lines are shown.
+    shown: bool,
+    /// `file:line:col`, said instead when the lines are not shown.
+    at: Option<String>,
 }
 
 impl fmt::Debug for WithSource<'_> {
@@ -199,7 +269,11 @@ impl fmt::Debug for WithSource<'_> {
 
 impl fmt::Display for WithSource<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self.diag, f)
+        fmt::Display::fmt(self.diag, f)?;
+        match &self.at {
+            Some(at) => write!(f, " (at {at}; the line is too long to show)"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -216,10 +290,11 @@ impl miette::Diagnostic for WithSource<'_> {
         miette::Diagnostic::help(self.diag)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        self.diag.labels()
+        if self.shown { self.diag.labels() } else { None }
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.source)
+        self.shown
+            .then_some(&self.source as &dyn miette::SourceCode)
     }
 }
 

@@ -84,7 +84,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 }
             };
             if args.dry_run {
-                print!("{}", apply.script());
+                out!("{}", apply.script());
                 return Ok(ExitCode::SUCCESS);
             }
             apply.run()?;

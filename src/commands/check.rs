@@ -38,7 +38,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     let failed = reporter.errors > 0 || (args.deny_warnings && reporter.warnings > 0);
-    reporter.finish(args.files.len());
+    reporter.finish(args.files.len())?;
     Ok(if failed {
         ExitCode::from(1)
     } else {

@@ -35,6 +35,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         IrFormat::Json => serde_json::to_string_pretty(&cluster)? + "\n",
         IrFormat::Yaml => serde_saphyr::to_string(&cluster)?,
     };
-    print!("{text}");
+    out!("{text}");
     Ok(ExitCode::SUCCESS)
 }

@@ -54,7 +54,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     if reporter.errors > 0 {
-        reporter.finish(args.files.len());
+        reporter.finish(args.files.len())?;
     }
     Ok(if failed {
         ExitCode::from(1)

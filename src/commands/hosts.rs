@@ -21,7 +21,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let hosts = lvsc_compiler::views(&cluster);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&hosts)?);
+        outln!("{}", serde_json::to_string_pretty(&hosts)?);
         return Ok(ExitCode::SUCCESS);
     }
     let width = hosts
@@ -31,7 +31,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .max()
         .unwrap_or(4)
         .max(4);
-    println!("{:width$}  ROLE            DETAILS", "HOST");
+    outln!("{:width$}  ROLE            DETAILS", "HOST");
     for d in &hosts.directors {
         let role = d.vrrp.as_ref().map_or("".to_string(), |v| {
             format!("vrrp {} priority {}", v.state, v.priority)
@@ -41,7 +41,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|a| format!("{}/{} on {}", a.addr, a.prefix, a.interface))
             .collect();
-        println!(
+        outln!(
             "{:width$}  director        {} {role}; {} services",
             d.name,
             addrs.join(", "),
@@ -52,7 +52,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let methods: std::collections::BTreeSet<String> =
             r.services.iter().map(|(_, m)| m.to_string()).collect();
         let methods: Vec<String> = methods.into_iter().collect();
-        println!(
+        outln!(
             "{:width$}  real-server     {} ({}); {} mounts",
             r.name,
             r.ip,
@@ -66,7 +66,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|e| format!("{} to {} clients", e.path, e.clients.len()))
             .collect();
-        println!(
+        outln!(
             "{:width$}  storage-server  {} exports {}",
             s.name,
             s.ip,

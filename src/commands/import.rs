@@ -35,7 +35,7 @@ pub fn run(source: Source) -> anyhow::Result<ExitCode> {
         }
         Some(p) => text = std::fs::read_to_string(p).with_context(|| format!("reading {p}"))?,
     }
-    print!(
+    out!(
         "{}",
         lvsc_import::ipvsadm::import(&text, &cluster, &director)?
     );

@@ -18,7 +18,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         std::fs::read(&args.image).with_context(|| format!("reading {}", args.image.display()))?;
     match lvsc_xdp_image::image::Image::from_bytes(&bytes) {
         Ok(img) => {
-            print!("{}", img.describe());
+            out!("{}", img.describe());
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {

@@ -18,16 +18,16 @@ pub fn dump() -> anyhow::Result<lvsc_ipvs::Table> {
 pub fn plan(d: &DirectorView, live: &lvsc_ipvs::Table, drain: bool) -> anyhow::Result<ExitCode> {
     let steps = director::plan(d, live, drain);
     if steps.is_empty() {
-        println!("No changes: the IPVS table of {} matches.", d.name);
+        outln!("No changes: the IPVS table of {} matches.", d.name);
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "IPVS plan for {}: {}",
         d.name,
         plural(steps.len(), "step", "steps")
     );
     for s in &steps {
-        println!("  {s}");
+        outln!("  {s}");
     }
     Ok(ExitCode::from(2))
 }
@@ -38,7 +38,7 @@ pub fn apply(d: &DirectorView, dry_run: bool, opts: Options) -> anyhow::Result<E
     if dry_run {
         use lvsc_ipvs::Kernel;
         for s in director::plan(d, &nl.dump()?, opts.drain) {
-            println!("{s}");
+            outln!("{s}");
         }
         return Ok(ExitCode::SUCCESS);
     }

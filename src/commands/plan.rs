@@ -104,7 +104,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         PlanFormat::Markdown => lvsc_review::markdown::render(&review),
         PlanFormat::Json => lvsc_review::json::render(&review),
     };
-    print!("{out}");
+    out!("{out}");
     Ok(if review.is_empty() {
         ExitCode::SUCCESS
     } else {

@@ -27,7 +27,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         lvsc_xdp_loader::director::name_services(&mut stats, &cluster.services);
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&stats)?);
+        outln!("{}", serde_json::to_string_pretty(&stats)?);
         return Ok(ExitCode::SUCCESS);
     }
     let label = |s: &lvsc_xdp_loader::install::ServiceStats| match &s.name {
@@ -40,9 +40,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .max()
         .unwrap_or(7)
         .max(7);
-    println!("{:<width$}  {:>14}  {:>18}", "SERVICE", "PACKETS", "BYTES");
+    outln!("{:<width$}  {:>14}  {:>18}", "SERVICE", "PACKETS", "BYTES");
     for s in &stats {
-        println!("{:<width$}  {:>14}  {:>18}", label(s), s.packets, s.bytes);
+        outln!("{:<width$}  {:>14}  {:>18}", label(s), s.packets, s.bytes);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -55,29 +55,29 @@ pub fn attachment(iface: &str, mode: XdpMode, pin_dir: Option<PathBuf>) -> Attac
 /// would change).
 pub fn apply(director: &DirectorView, at: &Attachment, dry_run: bool) -> anyhow::Result<ExitCode> {
     let report = lvsc_xdp_loader::director::install(director, at, dry_run)?;
-    print(&director.name, at, &report);
+    print(&director.name, at, &report)?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// `lvsc plan FILE --iface IF`: what an apply would change; exit 0 nothing, 2 changes.
 pub fn plan(director: &DirectorView, at: &Attachment) -> anyhow::Result<ExitCode> {
     let report = lvsc_xdp_loader::director::install(director, at, true)?;
-    print(&director.name, at, &report);
+    print(&director.name, at, &report)?;
     let c = &report.changes;
     let none = c.added.is_empty() && c.changed.is_empty() && c.removed.is_empty();
     Ok(ExitCode::from(if none { 0 } else { 2 }))
 }
 
-fn print(host: &str, at: &Attachment, r: &Report) {
+fn print(host: &str, at: &Attachment, r: &Report) -> anyhow::Result<()> {
     let c = &r.changes;
     for s in &c.added {
-        println!("+ {s}");
+        outln!("+ {s}");
     }
     for s in &c.changed {
-        println!("~ {s}");
+        outln!("~ {s}");
     }
     for s in &c.removed {
-        println!("- {s}");
+        outln!("- {s}");
     }
     let how = match (r.action, r.mode) {
         (_, Some(mode)) => format!("attached to {} ({mode} XDP)", at.interface),
@@ -100,4 +100,5 @@ fn print(host: &str, at: &Attachment, r: &Report) {
         },
         at.dir().display()
     );
+    Ok(())
 }

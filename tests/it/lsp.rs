@@ -221,3 +221,30 @@ fn diagnostics_formatting_definition_hover_completion() {
     );
     c.stop();
 }
+
+/// Inputs that once killed the server: a service without a VIP on open, and a hover just
+/// after a multi-byte character. The server answers both and keeps serving.
+#[test]
+fn hostile_documents_never_end_the_server() {
+    let mut c = Client::start();
+    let text = "cluster x\nbalancer { director lb1 192.0.2.2/24 on eth0 }\n\
+                pool p { real r1 192.0.2.10 }\nservice s { pool p }\n# é weight\n";
+    c.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": URI, "languageId": "lvs", "version": 1, "text": text } }),
+    );
+    let d = c.next_notification("textDocument/publishDiagnostics");
+    assert!(d.to_string().contains("has no `vip` or `fwmark`"), "{d}");
+    for character in 0..10 {
+        c.request(
+            "textDocument/hover",
+            json!({ "textDocument": { "uri": URI }, "position": { "line": 4, "character": character } }),
+        );
+    }
+    let h = c.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": URI }, "position": { "line": 4, "character": 6 } }),
+    );
+    assert!(h.to_string().contains("**weight**"), "{h}");
+    c.stop();
+}

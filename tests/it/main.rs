@@ -13,6 +13,7 @@ mod e2e_nftables;
 mod editors;
 mod examples;
 mod export;
+mod hardening;
 mod host_files;
 mod host_views;
 mod hostile_input;

@@ -54,19 +54,6 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
                 ),
                 _ => {}
             }
-            for t in [&r.upper, &r.lower].into_iter().flatten() {
-                if t.value > u64::from(u32::MAX) {
-                    out.push(
-                        Diagnostic::error(
-                            codes::THRESHOLDS,
-                            t.span,
-                            "connection threshold out of range",
-                        )
-                        .with_label("must fit 32 bits")
-                        .with_help("thresholds go from 0 (none) to 4294967295"),
-                    );
-                }
-            }
         }
     }
 }

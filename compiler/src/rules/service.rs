@@ -75,6 +75,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
             );
         }
         family(ctx, s, out);
+        table_size(s, out);
         scheduler(ctx, s, out);
         persistence(ctx, s, out);
         for r in &s.routes {
@@ -228,6 +229,33 @@ fn persistence(ctx: &Ctx<'_>, s: &lvsc_lang::ast::Service, out: &mut Vec<Diagnos
                 "for IPv6 give a prefix length from 0 to 128, e.g. `netmask 64`"
             } else {
                 "for IPv4 give a mask like 255.255.255.0 or a prefix length up to 32"
+            }),
+        );
+    }
+}
+
+fn table_size(s: &lvsc_lang::ast::Service, out: &mut Vec<Diagnostic>) {
+    let Some(t) = &s.table_size else { return };
+    // The lowering bounded it to 32 bits and below.
+    if !crate::is_prime(t.value as u32) {
+        let next = (t.value as u32..)
+            .find(|n| crate::is_prime(*n))
+            .unwrap_or(65537);
+        out.push(
+            Diagnostic::error(
+                codes::TABLE_SIZE,
+                t.span,
+                format!("Maglev table size {} is not prime", t.value),
+            )
+            .with_label("not prime")
+            .with_help(if next == crate::DEFAULT_TABLE_SIZE {
+                format!("a prime size lets every real's permutation reach every slot; use {next}, the default")
+            } else {
+                format!(
+                    "a prime size lets every real's permutation reach every slot; use {next} (or \
+                     {}, the default)",
+                    crate::DEFAULT_TABLE_SIZE
+                )
             }),
         );
     }

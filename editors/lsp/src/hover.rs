@@ -69,4 +69,13 @@ mod tests {
             assert!(shown.contains(help), "{name}: {shown}");
         }
     }
+
+    #[test]
+    fn hover_after_a_multi_byte_character_answers() {
+        // Once a panic: the word boundary was taken one byte after `é`.
+        assert_eq!(hover_at("é", 1), None);
+        let shown = hover_at("é weight", 4).unwrap();
+        assert!(shown.contains("**weight**"), "{shown}");
+        assert_eq!(hover_at("#ü€😀", 5), None);
+    }
 }

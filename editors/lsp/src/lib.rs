@@ -50,7 +50,29 @@ impl Server {
 
     /// Answers one message (after initialisation): the responses and notifications to
     /// send back, in order.
+    /// A panic while answering (a bug) becomes an error response: it never ends the
+    /// server.
     pub fn handle(&mut self, msg: Message) -> Vec<Message> {
+        let id = match &msg {
+            Message::Request(r) => Some(r.id.clone()),
+            _ => None,
+        };
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.answer(msg))) {
+            Ok(out) => out,
+            Err(_) => id
+                .map(|id| {
+                    Message::Response(Response::new_err(
+                        id,
+                        lsp_server::ErrorCode::InternalError as i32,
+                        "lvsc lsp failed on this request (a bug; please report it)".into(),
+                    ))
+                })
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    fn answer(&mut self, msg: Message) -> Vec<Message> {
         match msg {
             Message::Request(req) => vec![Message::Response(respond(&self.docs, req))],
             Message::Notification(n) => match update(&mut self.docs, n) {
@@ -162,7 +184,12 @@ pub fn word_at(text: &str, pos: lsp_types::Position) -> Option<(usize, usize)> {
     let idx = lvsc_lang::LineIndex::new(text);
     let at = idx.offset_utf16(text, pos.line as usize, pos.character as usize);
     let is_word = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
-    let start = text[..at].rfind(|c: char| !is_word(c)).map_or(0, |i| i + 1);
+    // The word starts after the last non-word character, however many bytes it takes.
+    let start = text[..at]
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !is_word(c))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     let end = text[at..]
         .find(|c: char| !is_word(c))
         .map_or(text.len(), |i| at + i);
@@ -177,4 +204,37 @@ pub fn range(text: &str, span: lvsc_lang::Span) -> lsp_types::Range {
         lsp_types::Position::new(l as u32, c as u32)
     };
     lsp_types::Range::new(pos(span.start), pos(span.end()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(text: &str) -> Message {
+        Message::Notification(Notification::new(
+            DidOpenTextDocument::METHOD.to_string(),
+            serde_json::json!({
+                "textDocument": {
+                    "uri": "file:///t.lvs", "languageId": "lvs", "version": 1, "text": text
+                }
+            }),
+        ))
+    }
+
+    #[test]
+    fn a_service_without_a_vip_is_diagnosed_not_fatal() {
+        let text = "cluster x\nbalancer { director lb1 192.0.2.2/24 on eth0 }\n\
+                    pool p { real r1 192.0.2.10 }\nservice s { pool p }\n";
+        let out = Server::new().handle(open(text));
+        let Some(Message::Notification(n)) = out.first() else {
+            panic!("{out:?}")
+        };
+        assert!(
+            n.params
+                .to_string()
+                .contains("lvsc::syntax::missing-directive"),
+            "{}",
+            n.params
+        );
+    }
 }

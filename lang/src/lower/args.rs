@@ -1,6 +1,8 @@
 //! A directive's arguments: the cursor over them and the readers of each kind of value,
 //! each reporting a missing or wrong argument where it stands.
 
+use std::ops::RangeInclusive;
+
 use crate::codes;
 use crate::cst::Directive;
 use crate::diagnostic::{Diagnostic, suggest};
@@ -8,6 +10,24 @@ use crate::span::{Span, Spanned};
 use crate::value::{Endpoint, Value};
 
 use super::Lower;
+
+/// What fits the 32 bits the model keeps most numbers in.
+pub(super) const U32: RangeInclusive<u64> = 0..=u32::MAX as u64;
+
+/// Milliseconds as the shortest way to write them: `500ms`, `5s`, `2m`, `30d`.
+pub(super) fn human_duration(ms: u64) -> String {
+    for (unit, per) in [
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1000),
+    ] {
+        if ms >= per && ms.is_multiple_of(per) {
+            return format!("{}{unit}", ms / per);
+        }
+    }
+    format!("{ms}ms")
+}
 
 /// `what` without its article: "a port" → "port".
 fn bare(what: &str) -> &str {
@@ -147,37 +167,56 @@ impl Lower<'_> {
         None
     }
 
-    pub(super) fn number(&mut self, a: &mut Args<'_>, what: &str) -> Option<Spanned<u64>> {
-        self.take(a, what, |v| match v {
-            Value::Number(n) => Some(*n),
-            _ => None,
-        })
-    }
-
-    /// A number that must lie in `range` by its nature (ports, prefix lengths).
-    pub(super) fn bounded(
+    /// A number in `range`. Every number has one: what its place allows, or at least
+    /// what the model stores it in, so that nothing wraps or overflows later.
+    pub(super) fn number(
         &mut self,
         a: &mut Args<'_>,
         what: &str,
-        max: u64,
+        range: RangeInclusive<u64>,
     ) -> Option<Spanned<u64>> {
-        let n = self.number(a, what)?;
-        if n.value > max {
-            self.push(
-                Diagnostic::error(
-                    codes::OUT_OF_RANGE,
-                    n.span,
-                    format!("{} {} is out of range", bare(what), n.value),
-                )
-                .with_label(format!("must be at most {max}"))
-                .with_help(format!("{} goes from 0 to {max}", bare(what))),
-            );
+        let n = self.take(a, what, |v| match v {
+            Value::Number(n) => Some(*n),
+            _ => None,
+        })?;
+        if !range.contains(&n.value) {
+            self.out_of_range(&n, what, &range, |n| n.to_string());
             return None;
         }
         Some(n)
     }
 
-    pub(super) fn duration(&mut self, a: &mut Args<'_>, what: &str) -> Option<Spanned<u64>> {
+    pub(super) fn out_of_range(
+        &mut self,
+        n: &Spanned<u64>,
+        what: &str,
+        range: &RangeInclusive<u64>,
+        show: impl Fn(u64) -> String,
+    ) {
+        let (min, max) = (show(*range.start()), show(*range.end()));
+        let label = if *range.start() == 0 {
+            format!("must be at most {max}")
+        } else {
+            format!("must be from {min} to {max}")
+        };
+        self.push(
+            Diagnostic::error(
+                codes::OUT_OF_RANGE,
+                n.span,
+                format!("{} {} is out of range", bare(what), show(n.value)),
+            )
+            .with_label(label)
+            .with_help(format!("{} goes from {min} to {max}", bare(what))),
+        );
+    }
+
+    /// A duration (in milliseconds) in `range`.
+    pub(super) fn duration(
+        &mut self,
+        a: &mut Args<'_>,
+        what: &str,
+        range: RangeInclusive<u64>,
+    ) -> Option<Spanned<u64>> {
         if let Some(Spanned {
             value: Value::Number(n),
             span,
@@ -198,10 +237,15 @@ impl Lower<'_> {
             a.next();
             return None;
         }
-        self.take(a, what, |v| match v {
+        let d = self.take(a, what, |v| match v {
             Value::Duration(n) => Some(*n),
             _ => None,
-        })
+        })?;
+        if !range.contains(&d.value) {
+            self.out_of_range(&d, what, &range, human_duration);
+            return None;
+        }
+        Some(d)
     }
 
     pub(super) fn string(&mut self, a: &mut Args<'_>, what: &str) -> Option<Spanned<String>> {
@@ -282,9 +326,14 @@ impl Lower<'_> {
         }
     }
 
-    pub(super) fn simple_number(&mut self, d: &Directive, what: &str) -> Option<Spanned<u64>> {
+    pub(super) fn simple_number(
+        &mut self,
+        d: &Directive,
+        what: &str,
+        range: RangeInclusive<u64>,
+    ) -> Option<Spanned<u64>> {
         let mut a = Args::new(d);
-        let v = self.number(&mut a, what);
+        let v = self.number(&mut a, what, range);
         self.finish(&a);
         self.no_block(d);
         v

@@ -8,7 +8,7 @@ use crate::span::Spanned;
 use crate::value::Value;
 
 use super::Lower;
-use super::args::Args;
+use super::args::{Args, U32};
 
 impl Lower<'_> {
     pub(super) fn balancer(&mut self, d: &Directive) -> Balancer {
@@ -38,7 +38,7 @@ impl Lower<'_> {
                     };
                     let mut id = None;
                     self.options(&mut a, at(Place::OptionOf("sync")), |l, _, a, _| {
-                        id = l.bounded(a, "a sync id", 255)
+                        id = l.number(a, "a sync id", 0..=255)
                     });
                     self.no_block(c);
                     let v = Sync {
@@ -70,7 +70,7 @@ impl Lower<'_> {
 
     pub(super) fn vrrp(&mut self, d: &Directive) -> Option<Vrrp> {
         let mut a = Args::new(d);
-        let router_id = self.number(&mut a, "a virtual router id");
+        let router_id = self.number(&mut a, "a virtual router id", U32);
         self.finish(&a);
         let mut out = Vrrp {
             router_id: router_id?,
@@ -84,7 +84,7 @@ impl Lower<'_> {
             match c.name.value.as_str() {
                 "advert" => {
                     let mut a = Args::new(c);
-                    let v = self.duration(&mut a, "an advert interval");
+                    let v = self.duration(&mut a, "an advert interval", 10..=255_000);
                     self.finish(&a);
                     self.no_block(c);
                     self.single_span(&mut out.advert, c, v);
@@ -214,7 +214,7 @@ impl Lower<'_> {
     ) {
         match word {
             "priority" => {
-                let v = self.number(a, "a priority");
+                let v = self.number(a, "a priority", U32);
                 self.single_span(&mut out.priority, d, v);
             }
             _ => {

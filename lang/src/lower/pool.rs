@@ -5,7 +5,7 @@ use crate::cst::Directive;
 use crate::keywords::{Block, Place, at};
 
 use super::Lower;
-use super::args::Args;
+use super::args::{Args, U32};
 
 impl Lower<'_> {
     pub(super) fn pool(&mut self, d: &Directive) -> Option<Pool> {
@@ -23,13 +23,13 @@ impl Lower<'_> {
             match c.name.value.as_str() {
                 "port" => {
                     let mut a = Args::new(c);
-                    let v = self.bounded(&mut a, "a port", 65535);
+                    let v = self.number(&mut a, "a port", 0..=65535);
                     self.finish(&a);
                     self.no_block(c);
                     self.single_span(&mut p.port, c, v);
                 }
                 "weight" => {
-                    let v = self.simple_number(c, "a weight");
+                    let v = self.simple_number(c, "a weight", U32);
                     self.single_span(&mut p.weight, c, v);
                 }
                 "check" => {
@@ -63,9 +63,9 @@ impl Lower<'_> {
             &mut a,
             at(Place::OptionOf("real")),
             |l, w, a, span| match w {
-                "weight" => r.weight = l.number(a, "a weight"),
-                "upper" => r.upper = l.number(a, "an upper connection threshold"),
-                "lower" => r.lower = l.number(a, "a lower connection threshold"),
+                "weight" => r.weight = l.number(a, "a weight", U32),
+                "upper" => r.upper = l.number(a, "an upper connection threshold", U32),
+                "lower" => r.lower = l.number(a, "a lower connection threshold", U32),
                 "via" => r.via = l.addr(a, "a gateway address"),
                 _ => r.drain = Some(span),
             },

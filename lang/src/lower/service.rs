@@ -1,6 +1,8 @@
 //! `service NAME { }` and `defaults { }`, which share scheduler, forwarding, persistence
 //! and check.
 
+use std::ops::RangeInclusive;
+
 use crate::ast::*;
 use crate::codes;
 use crate::cst::Directive;
@@ -10,7 +12,15 @@ use crate::span::Spanned;
 use crate::value::Value;
 
 use super::Lower;
-use super::args::Args;
+use super::args::{Args, U32};
+
+/// Maglev table sizes: primes up to about a million slots (4 MiB per service in the
+/// XDP program's maps); the compiler checks that the size is prime.
+const MAGLEV_TABLE_SIZES: RangeInclusive<u64> = 7..=1_048_573;
+
+/// Persistence timeouts, in milliseconds: a second to 30 days (the kernel counts the
+/// timeout in jiffies in 32 bits, which overflows a little beyond 49 days).
+const PERSISTENCE_TIMEOUTS: RangeInclusive<u64> = 1_000..=2_592_000_000;
 
 impl Lower<'_> {
     pub(super) fn defaults(&mut self, d: &Directive) -> Defaults {
@@ -45,7 +55,7 @@ impl Lower<'_> {
                     }
                 }
                 "weight" => {
-                    let v = self.simple_number(c, "a weight");
+                    let v = self.simple_number(c, "a weight", U32);
                     self.single_span(&mut out.weight, c, v)
                 }
                 _ => unreachable!("filtered by directives()"),
@@ -78,6 +88,7 @@ impl Lower<'_> {
             table_size: None,
             span: d.span,
         };
+        let mut marked = false;
         for c in self.directives(block.directives(), Block::Service) {
             let mut a = Args::new(c);
             match c.name.value.as_str() {
@@ -85,7 +96,8 @@ impl Lower<'_> {
                     .vips
                     .extend(self.addr(&mut a, "an address like 192.0.2.100:80/tcp")),
                 "fwmark" => {
-                    let v = self.number(&mut a, "a firewall mark");
+                    marked = true;
+                    let v = self.number(&mut a, "a firewall mark", 1..=u32::MAX as u64);
                     self.single_span(&mut s.fwmark, c, v);
                 }
                 "family" => {
@@ -120,10 +132,10 @@ impl Lower<'_> {
                     self.single_span(&mut s.sorry, c, v);
                 }
                 "quorum" => {
-                    let value = self.number(&mut a, "a quorum weight");
+                    let value = self.number(&mut a, "a quorum weight", 1..=u32::MAX as u64);
                     let mut hysteresis = None;
                     self.options(&mut a, at(Place::OptionOf("quorum")), |l, _, a, _| {
-                        hysteresis = l.number(a, "a hysteresis")
+                        hysteresis = l.number(a, "a hysteresis", U32)
                     });
                     if let Some(value) = value {
                         let q = Quorum {
@@ -152,12 +164,12 @@ impl Lower<'_> {
                     }
                 }
                 "mtu" => {
-                    let v = self.bounded(&mut a, "an MTU", 65535);
+                    let v = self.number(&mut a, "an MTU", 68..=65535);
                     self.single_span(&mut s.mtu, c, v);
                 }
                 "ops" => s.ops = Some(c.span),
                 "table-size" => {
-                    let v = self.number(&mut a, "a table size");
+                    let v = self.number(&mut a, "a table size", MAGLEV_TABLE_SIZES);
                     self.single_span(&mut s.table_size, c, v);
                 }
                 _ => unreachable!("filtered by directives()"),
@@ -165,7 +177,8 @@ impl Lower<'_> {
             self.finish(&a);
             self.no_block(c);
         }
-        if s.vips.is_empty() && s.fwmark.is_none() {
+        // A mark that was written but refused has had its diagnostic already.
+        if s.vips.is_empty() && !marked {
             self.push(
                 Diagnostic::error(
                     codes::MISSING_DIRECTIVE,
@@ -230,7 +243,7 @@ impl Lower<'_> {
             &mut a,
             at(Place::OptionOf("forward")),
             |l, w, a, span| match w {
-                "port" => out.port = l.bounded(a, "a port", 65535),
+                "port" => out.port = l.number(a, "a port", 1..=65535),
                 _ => out.csum = Some(span),
             },
         );
@@ -239,13 +252,24 @@ impl Lower<'_> {
 
     pub(super) fn persistence(&mut self, d: &Directive) -> Option<Persistence> {
         let mut a = self.line(d);
-        let timeout = self.duration(&mut a, "a timeout");
+        let timeout = self.duration(&mut a, "a timeout", PERSISTENCE_TIMEOUTS);
         let mut netmask = None;
         self.options(&mut a, at(Place::OptionOf("persistence")), |l, _, a, _| {
             netmask = l.take(a, "a netmask or prefix length", |v| match v {
                 Value::Addr(_) | Value::Number(_) => Some(v.clone()),
                 _ => None,
-            })
+            });
+            if let Some(Spanned {
+                value: Value::Number(n),
+                span,
+            }) = netmask
+                && n > 255
+            {
+                // What the model keeps it in; the compiler checks it against the family.
+                let n = Spanned::new(n, span);
+                l.out_of_range(&n, "a prefix length", &(0..=255), |n| n.to_string());
+                netmask = None;
+            }
         });
         Some(Persistence {
             timeout: timeout?,
@@ -279,11 +303,11 @@ impl Lower<'_> {
             _ => &[],
         };
         self.options(&mut a, allowed, |l, w, a, _| match w {
-            "expect" => out.expect = l.bounded(a, "an HTTP status", 599),
-            "port" => out.port = l.bounded(a, "a port", 65535),
-            "every" => out.every = l.duration(a, "an interval"),
-            "timeout" => out.timeout = l.duration(a, "a timeout"),
-            _ => out.retry = l.number(a, "a retry count"),
+            "expect" => out.expect = l.number(a, "an HTTP status", 100..=599),
+            "port" => out.port = l.number(a, "a port", 1..=65535),
+            "every" => out.every = l.duration(a, "an interval", 100..=86_400_000),
+            "timeout" => out.timeout = l.duration(a, "a timeout", 100..=3_600_000),
+            _ => out.retry = l.number(a, "a retry count", 0..=100),
         });
         Some(out)
     }

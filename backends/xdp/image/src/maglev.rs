@@ -10,13 +10,7 @@ use crate::hash::fnv1a;
 /// Default table size: a prime well above backends x 100, as the paper advises.
 pub const DEFAULT_SIZE: u32 = 65537;
 
-/// Whether `n` is prime (table sizes must be, so every skip visits every slot).
-pub fn is_prime(n: u32) -> bool {
-    n >= 2
-        && (2..)
-            .take_while(|d| d * d <= n)
-            .all(|d| !n.is_multiple_of(d))
-}
+pub use lvsc_compiler::is_prime;
 
 /// The lookup table: slot → backend index. `None` when no backend has weight.
 pub fn table(backends: &[(&str, u32)], size: u32) -> Option<Vec<u32>> {
