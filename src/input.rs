@@ -8,7 +8,7 @@ use lvsc_lang::Diagnostic;
 pub struct SourceText {
     /// The name to show in diagnostics (`-` is shown as `<stdin>`).
     pub name: String,
-    /// The text, or the bytes decoded lossily when the file is not UTF-8.
+    /// The text; for a file that is not UTF-8, its bytes with each invalid one as `?`.
     pub text: String,
     /// The decoding error, when the file is not UTF-8.
     pub not_utf8: Option<Diagnostic>,
@@ -25,16 +25,23 @@ pub fn read(path: &str) -> std::io::Result<SourceText> {
             .map_err(|e| std::io::Error::new(e.kind(), format!("{path}: {e}")))?;
         (path.to_string(), bytes)
     };
-    Ok(match lvsc_lang::decode(&bytes) {
-        Ok(text) => SourceText {
-            name,
-            text: text.to_string(),
-            not_utf8: None,
-        },
-        Err(d) => SourceText {
-            name,
-            text: String::from_utf8_lossy(&bytes).into_owned(),
-            not_utf8: Some(*d),
-        },
-    })
+    Ok(SourceText::new(name, &bytes))
+}
+
+impl SourceText {
+    /// A source named `name` from its bytes.
+    pub fn new(name: String, bytes: &[u8]) -> SourceText {
+        match lvsc_lang::decode(bytes) {
+            Ok(text) => SourceText {
+                name,
+                text: text.to_string(),
+                not_utf8: None,
+            },
+            Err(d) => SourceText {
+                name,
+                text: lvsc_lang::decode_lossy(bytes),
+                not_utf8: Some(*d),
+            },
+        }
+    }
 }

@@ -3,7 +3,9 @@
 use std::io::IsTerminal;
 
 use clap::ValueEnum;
-use lvsc_lang::{Diagnostic, LineIndex};
+use lvsc_lang::{Diagnostic, LineIndex, Span};
+
+use crate::input::SourceText;
 
 /// How diagnostics are printed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -53,8 +55,21 @@ impl Reporter {
         }
     }
 
-    /// Reports the diagnostics of one file.
-    pub fn file(&mut self, name: &str, source: &str, diags: &[Diagnostic]) {
+    /// Reports the diagnostics of one file. The source is shown with `secrets` masked,
+    /// and a file that is not UTF-8 gets that one diagnostic: every command shows source
+    /// through here, so none can show a secret.
+    pub fn file(&mut self, src: &SourceText, diags: &[Diagnostic], secrets: &[Span]) {
+        if let Some(d) = &src.not_utf8 {
+            // Its secrets come from reading it as far as it goes.
+            let secrets = lvsc_lang::parse(&src.text).secrets;
+            let shown = lvsc_lang::redact(&src.text, &secrets);
+            return self.shown(&src.name, &shown, std::slice::from_ref(d));
+        }
+        let shown = lvsc_lang::redact(&src.text, secrets);
+        self.shown(&src.name, &shown, diags);
+    }
+
+    fn shown(&mut self, name: &str, source: &str, diags: &[Diagnostic]) {
         let index = LineIndex::new(source);
         for (i, d) in diags.iter().enumerate() {
             if d.is_error() {

@@ -8,6 +8,7 @@ pub mod codes;
 pub mod diff;
 pub mod ir;
 pub mod net;
+pub mod text;
 pub mod views;
 
 mod build;
@@ -30,7 +31,7 @@ pub struct Compiled {
     pub source_map: SourceMap,
     /// Every syntax and rule diagnostic, in source order.
     pub diagnostics: Vec<Diagnostic>,
-    /// Spans of secrets written inline: mask them before showing the source.
+    /// Spans that may hold a secret: mask them before showing the source.
     pub secrets: Vec<lvsc_lang::Span>,
 }
 
@@ -57,7 +58,7 @@ fn run(parsed: &lvsc_lang::Parse, build_ir: bool) -> Compiled {
         cluster,
         source_map,
         diagnostics,
-        secrets: parsed.ast.inline_secret_spans(),
+        secrets: parsed.secrets.clone(),
     }
 }
 

@@ -335,15 +335,3 @@ pub struct Mount {
     /// The whole directive.
     pub span: Span,
 }
-
-impl SourceFile {
-    /// Spans of secrets written inline, so front ends can mask them before showing source.
-    pub fn inline_secret_spans(&self) -> Vec<Span> {
-        let vrrp = self.balancer.iter().flat_map(|b| b.vrrp.iter());
-        vrrp.filter_map(|v| match &v.auth.as_ref()?.secret {
-            SecretSource::Inline(s) => Some(s.span),
-            _ => None,
-        })
-        .collect()
-    }
-}

@@ -13,10 +13,12 @@ pub mod keywords;
 pub mod lexer;
 pub mod lower;
 pub mod parser;
+pub mod secrets;
 pub mod span;
 pub mod value;
 
 pub use diagnostic::{Diagnostic, Severity};
+pub use secrets::redact;
 pub use span::{LineIndex, Span, Spanned};
 pub use value::{Endpoint, Protocol, Value};
 
@@ -29,6 +31,8 @@ pub struct Parse {
     pub ast: ast::SourceFile,
     /// Syntax diagnostics in source order.
     pub diagnostics: Vec<Diagnostic>,
+    /// Spans that may hold a secret: mask them ([`redact`]) before showing the source.
+    pub secrets: Vec<Span>,
 }
 
 impl Parse {
@@ -44,10 +48,12 @@ pub fn parse(source: &str) -> Parse {
     let cst = parser::parse(source, &mut diagnostics);
     let ast = lower::lower(&cst, &mut diagnostics);
     diagnostics.sort_by_key(|d| (d.span.start, d.span.len));
+    let secrets = secrets::spans(&cst);
     Parse {
         cst,
         ast,
         diagnostics,
+        secrets,
     }
 }
 
@@ -62,6 +68,17 @@ pub fn format(source: &str) -> Result<String, Vec<Diagnostic>> {
             .collect());
     }
     Ok(format::print(&parsed.cst, source))
+}
+
+/// File bytes as text with every byte offset kept: invalid UTF-8 bytes become `?`, so a
+/// file that is not UTF-8 can still be shown (and its secrets masked) around the error.
+pub fn decode_lossy(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        out.extend(std::iter::repeat_n('?', chunk.invalid().len()));
+    }
+    out
 }
 
 /// Decodes file bytes as UTF-8, or explains where they stop being UTF-8.
@@ -79,20 +96,4 @@ pub fn decode(bytes: &[u8]) -> Result<&str, Box<Diagnostic>> {
         );
         Box::new(d)
     })
-}
-
-/// `source` with every byte inside `spans` (except the quotes) replaced by `*`; byte
-/// offsets are kept, so diagnostics render at the same places without the secret.
-pub fn redact(source: &str, spans: &[Span]) -> String {
-    let mut bytes = source.as_bytes().to_vec();
-    for s in spans {
-        let end = s.end().min(bytes.len());
-        for b in &mut bytes[s.start.min(end)..end] {
-            if *b != b'"' {
-                *b = b'*';
-            }
-        }
-    }
-    // Whole characters were replaced byte by byte with ASCII, so this stays UTF-8.
-    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }

@@ -24,16 +24,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut reporter = Reporter::new(args.format);
     for path in &args.files {
         let src = input::read(path)?;
-        match &src.not_utf8 {
-            Some(d) => reporter.file(&src.name, &src.text, std::slice::from_ref(d)),
+        match src.not_utf8 {
+            Some(_) => reporter.file(&src, &[], &[]),
             None => {
                 let compiled = lvsc_compiler::check_source(&src.text);
-                // The source is shown under each diagnostic: never with a secret in it.
-                reporter.file(
-                    &src.name,
-                    &lvsc_lang::redact(&src.text, &compiled.secrets),
-                    &compiled.diagnostics,
-                );
+                reporter.file(&src, &compiled.diagnostics, &compiled.secrets);
             }
         }
     }

@@ -23,20 +23,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut failed = false;
     for path in &args.files {
         let src = input::read(path)?;
-        if let Some(d) = &src.not_utf8 {
-            reporter.file(&src.name, &src.text, std::slice::from_ref(d));
+        if src.not_utf8.is_some() {
+            reporter.file(&src, &[], &[]);
             failed = true;
             continue;
         }
-        let formatted = match lvsc_lang::format(&src.text) {
-            Ok(f) => f,
-            Err(diags) => {
-                // Never rewrite a file that does not parse: the result could change meaning.
-                reporter.file(&src.name, &src.text, &diags);
-                failed = true;
-                continue;
-            }
-        };
+        let parsed = lvsc_lang::parse(&src.text);
+        if parsed.has_errors() {
+            // Never rewrite a file that does not parse: the result could change meaning.
+            let errors: Vec<_> = parsed
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .cloned()
+                .collect();
+            reporter.file(&src, &errors, &parsed.secrets);
+            failed = true;
+            continue;
+        }
+        let formatted = lvsc_lang::format::print(&parsed.cst, &src.text);
         if path == "-" {
             if args.check {
                 failed |= formatted != src.text;

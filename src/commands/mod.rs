@@ -15,7 +15,7 @@ pub mod plan;
 pub mod stats;
 mod xdp;
 
-use lvsc_compiler::Cluster;
+use lvsc_compiler::{Cluster, Compiled};
 
 use crate::input;
 use crate::report::{Format, Reporter};
@@ -23,18 +23,25 @@ use crate::report::{Format, Reporter};
 /// Reads and compiles one file; prints its diagnostics; `None` when it has errors.
 pub fn compile_file(path: &str) -> anyhow::Result<Option<Cluster>> {
     let src = input::read(path)?;
+    Ok(report(&src, compile(&src)))
+}
+
+/// Compiles a source, unless it is not UTF-8 (`None`: there is nothing to compile).
+pub fn compile(src: &input::SourceText) -> Option<Compiled> {
+    src.not_utf8
+        .is_none()
+        .then(|| lvsc_compiler::compile_source(&src.text))
+}
+
+/// Prints a source's diagnostics (secrets masked); the cluster when there was no error.
+pub fn report(src: &input::SourceText, compiled: Option<Compiled>) -> Option<Cluster> {
     let mut reporter = Reporter::new(Format::Text);
-    if let Some(d) = &src.not_utf8 {
-        reporter.file(&src.name, &src.text, std::slice::from_ref(d));
-        return Ok(None);
-    }
-    let compiled = lvsc_compiler::compile_source(&src.text);
-    reporter.file(
-        &src.name,
-        &lvsc_lang::redact(&src.text, &compiled.secrets),
-        &compiled.diagnostics,
-    );
-    Ok(compiled.cluster)
+    let Some(compiled) = compiled else {
+        reporter.file(src, &[], &[]);
+        return None;
+    };
+    reporter.file(src, &compiled.diagnostics, &compiled.secrets);
+    compiled.cluster
 }
 
 /// The director a command acts on: `--host`, or the only one.

@@ -6,11 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::ValueEnum;
-use lvsc_compiler::Cluster;
 use lvsc_review::Review;
 
 use crate::input::SourceText;
-use crate::report::{Format, Reporter};
 
 /// Plan output formats.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -80,11 +78,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let old_src = read_old(from, &args.file)?;
     // Two independent files: compile them on two cores (diagnostics print old first).
     let (old, new) = std::thread::scope(|s| {
-        let new = s.spawn(|| lvsc_compiler::compile_source(&new_src.text));
-        let old = compile(&old_src);
+        let new = s.spawn(|| super::compile(&new_src));
+        let old = super::compile(&old_src);
         (old, new.join().expect("the compiler does not panic"))
     });
-    let new = report(&new_src, new);
+    let old = super::report(&old_src, old);
+    let new = super::report(&new_src, new);
     let (Some(old), Some(new)) = (old, new) else {
         return Ok(ExitCode::from(1));
     };
@@ -110,25 +109,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(2)
     })
-}
-
-fn compile(src: &SourceText) -> Option<Cluster> {
-    report(src, lvsc_compiler::compile_source(&src.text))
-}
-
-/// Prints a file's diagnostics (secrets masked); the cluster when there was no error.
-fn report(src: &SourceText, compiled: lvsc_compiler::Compiled) -> Option<Cluster> {
-    let mut reporter = Reporter::new(Format::Text);
-    if let Some(d) = &src.not_utf8 {
-        reporter.file(&src.name, &src.text, std::slice::from_ref(d));
-        return None;
-    }
-    reporter.file(
-        &src.name,
-        &lvsc_lang::redact(&src.text, &compiled.secrets),
-        &compiled.diagnostics,
-    );
-    compiled.cluster
 }
 
 /// The old side: a file, or `git:REV` (FILE as committed at REV, read with git).
@@ -159,16 +139,5 @@ fn read_old(from: &str, file: &str) -> anyhow::Result<SourceText> {
         );
     }
     let label = format!("{file}@{rev}");
-    Ok(match lvsc_lang::decode(&out.stdout) {
-        Ok(t) => SourceText {
-            name: label,
-            text: t.to_string(),
-            not_utf8: None,
-        },
-        Err(d) => SourceText {
-            name: label,
-            text: String::from_utf8_lossy(&out.stdout).into_owned(),
-            not_utf8: Some(*d),
-        },
-    })
+    Ok(SourceText::new(label, &out.stdout))
 }

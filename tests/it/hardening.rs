@@ -147,3 +147,88 @@ fn every_command_survives_a_closed_or_full_stdout() {
         }
     }
 }
+
+/// Every way of writing a secret into a file, each beside other errors so that the line
+/// is rendered: the secret `hunter2` never reaches any command's output.
+#[test]
+fn a_secret_written_in_the_file_is_never_shown() {
+    let dir = temp_dir("secrets");
+    let base = std::fs::read_to_string("examples/web-dr.lvs").unwrap();
+    let vrrp = "    auth pass env VRRP_PASS\n";
+    assert!(base.contains(vrrp));
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "inline",
+            base.replace(vrrp, "    auth pass \"hunter2\"\n")
+                .into_bytes(),
+        ),
+        (
+            "second-auth",
+            base.replace(vrrp, &format!("{vrrp}    auth pass \"hunter2\"\n"))
+                .into_bytes(),
+        ),
+        (
+            "unterminated",
+            base.replace(vrrp, "    auth pass \"hunter2\n").into_bytes(),
+        ),
+        (
+            "unknown-type",
+            base.replace(vrrp, "    auth md5 \"hunter2\"\n")
+                .into_bytes(),
+        ),
+        (
+            "bare-word",
+            base.replace(vrrp, "    auth pass hunter2 x\n").into_bytes(),
+        ),
+        ("not-utf8", {
+            let mut b = base
+                .replace(vrrp, "    auth pass \"hunter2\" #\u{0}\n")
+                .into_bytes();
+            let at = b.iter().position(|&c| c == 0).unwrap();
+            b[at] = 0xff;
+            b
+        }),
+    ];
+    for (name, bytes) in &cases {
+        let file = dir.join(format!("{name}.lvs"));
+        std::fs::write(&file, bytes).unwrap();
+        let f = file.to_str().unwrap();
+        let out_dir = dir.join(format!("{name}-out"));
+        let runs: Vec<Vec<&str>> = vec![
+            vec!["check", f],
+            vec!["check", "--format", "json", f],
+            vec!["fmt", "--check", f],
+            vec!["export", f],
+            vec!["hosts", f],
+            vec!["build", f, "--out", out_dir.to_str().unwrap()],
+            vec!["plan", f, "--from", "examples/web-dr.lvs"],
+            vec!["plan", "examples/web-dr.lvs", "--from", f],
+            vec!["apply", f, "--dry-run", "--backend", "nftables"],
+        ];
+        for args in runs {
+            let out = lvsc(&args);
+            assert_no_panic(&out, &args.join(" "));
+            let all = [out.stdout, out.stderr].concat();
+            let shown = String::from_utf8_lossy(&all);
+            assert!(
+                !shown.contains("hunter2"),
+                "{name}: {args:?} shows it:\n{shown}"
+            );
+            // fmt judges layout only: a well-formed file with a secret formats.
+            if args[0] != "fmt" {
+                assert_eq!(out.status.code(), Some(1), "{name}: {args:?}: {shown}");
+            }
+        }
+        // fmt on standard input (its output is the file itself), and in place.
+        let out = crate::support::lvsc_stdin(&["fmt", "-"], bytes);
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("hunter2"),
+            "{name}: fmt -"
+        );
+        let out = lvsc(&["fmt", f]);
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("hunter2"),
+            "{name}: fmt"
+        );
+    }
+}

@@ -116,3 +116,20 @@ fn control_characters_fail_the_check() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("lvsc::text::unsafe"));
 }
+
+#[test]
+fn metacharacters_without_quoting_in_their_file_fail_the_check() {
+    let out = Command::new(env!("CARGO_BIN_EXE_lvsc"))
+        .args(["check", "--format", "json", "tests/hostile/refused.lvs"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let records: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let unsafe_lines: Vec<u64> = records
+        .iter()
+        .filter(|r| r["code"] == "lvsc::text::unsafe")
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect();
+    // The misc command, the export options, the mount options, the credentials path.
+    assert_eq!(unsafe_lines, [10, 22, 23, 27], "{records:#?}");
+}

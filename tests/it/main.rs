@@ -17,6 +17,7 @@ mod hardening;
 mod host_files;
 mod host_views;
 mod hostile_input;
+mod hostile_text;
 mod ipvs_qemu;
 mod lsp;
 mod plan;

@@ -6,6 +6,7 @@
 //! director's nftables data plane or its `ipvsadm-restore` rules. Templates are plain
 //! files under `templates/`; this crate reads only the IR and the per-host views.
 
+mod guard;
 mod keepalived;
 mod render;
 mod setup;
@@ -92,7 +93,7 @@ pub fn build_for(
         hosts.storage.retain(|h| only.contains(&h.name));
     }
     let c = cluster.name.as_str();
-    let mut errors = Vec::new();
+    let mut errors = guard::check(&hosts);
     let mut out = Vec::new();
     match set {
         FileSet::NftablesDataplane => {
@@ -183,12 +184,15 @@ fn sysctl(
     )
 }
 
-/// exports(5) quotes paths with spaces in double quotes.
+/// A path as exports(5) reads it: in double quotes unless it is plain (a `#` would start a
+/// comment, a space end the path); the guard has refused `"` and `\\`, which quotes
+/// cannot carry.
 fn exports_path(path: &str) -> String {
-    if path.contains(char::is_whitespace) {
-        format!("\"{path}\"")
-    } else {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._+-".contains(c);
+    if path.chars().all(plain) {
         path.to_string()
+    } else {
+        format!("\"{path}\"")
     }
 }
 

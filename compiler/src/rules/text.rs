@@ -1,18 +1,18 @@
-//! Free text that ends up in generated files: nothing that would break out of them.
-//!
-//! Shell scripts quote every value, so shell metacharacters are harmless there; but
-//! keepalived.conf, exports(5) and sysctl files are line-based, so control characters
-//! (a newline above all) would start a new directive, and some fields are single tokens.
+//! Free text that ends up in generated files: each field against the grammar of the file
+//! it reaches ([`crate::text`]), so that nothing can break out of it or change meaning.
 
 use lvsc_lang::ast::SecretSource;
 use lvsc_lang::{Diagnostic, Spanned, Value};
 
 use crate::codes;
 use crate::ctx::Ctx;
+use crate::text::{self, Refusal};
+
+type Grammar = fn(&str) -> Result<(), Refusal>;
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
     let f = ctx.file;
-    let mut texts: Vec<&Spanned<String>> = Vec::new();
+    let mut fields: Vec<(&Spanned<String>, Grammar)> = Vec::new();
     let checks = f
         .services
         .iter()
@@ -21,80 +21,74 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
         .chain(f.defaults.iter().filter_map(|d| d.check.as_ref()));
     for c in checks {
         if let Some(t) = &c.target {
-            texts.push(t);
             match c.kind.value.as_str() {
-                "misc" if t.value.contains('"') => out.push(unsafe_text(
-                    t,
-                    "a double quote",
-                    "keepalived reads the command as one quoted string",
-                )),
-                "http" | "https" if t.value.contains(char::is_whitespace) => out.push(unsafe_text(
-                    t,
-                    "whitespace",
-                    "keepalived reads the URL path as one word; write spaces as %20",
-                )),
-                _ => {}
+                "misc" => fields.push((t, text::misc_command)),
+                _ => fields.push((t, text::url_path)),
             }
         }
     }
+    let mut sources: Vec<(Spanned<String>, Grammar)> = Vec::new();
     for s in &f.storage {
-        texts.extend(
+        fields.extend(
             s.export_options
                 .iter()
-                .chain(&s.credentials)
-                .chain(&s.version),
+                .map(|o| (o, text::export_options as Grammar)),
         );
-        if let Value::Path(p) | Value::Str(p) = &s.source.value
-            && p.chars().any(char::is_control)
-        {
-            out.push(unsafe_text(
-                &Spanned::new(p.clone(), s.source.span),
-                "a control character",
-                "mount sources are single lines",
-            ));
+        fields.extend(
+            s.credentials
+                .iter()
+                .map(|c| (c, text::option_path as Grammar)),
+        );
+        let version: Grammar = if s.kind.value == "cifs" {
+            text::cifs_version
+        } else {
+            text::nfs_version
+        };
+        fields.extend(s.version.iter().map(|v| (v, version)));
+        match &s.source.value {
+            Value::Addr(e) => {
+                if let Some(p) = &e.path {
+                    sources.push((Spanned::new(p.clone(), s.source.span), text::export_path));
+                }
+            }
+            Value::Path(p) | Value::Str(p) => {
+                sources.push((Spanned::new(p.clone(), s.source.span), text::file_path));
+            }
+            _ => {}
         }
         for m in &s.mounts {
-            texts.push(&m.path);
-            texts.extend(m.options.iter());
-            if m.options
-                .as_ref()
-                .is_some_and(|o| o.value.contains(char::is_whitespace))
-            {
-                out.push(unsafe_text(
-                    m.options.as_ref().unwrap(),
-                    "whitespace",
-                    "mount options are one comma-separated word",
-                ));
-            }
+            fields.push((&m.path, text::file_path));
+            fields.extend(
+                m.options
+                    .iter()
+                    .map(|o| (o, text::mount_options as Grammar)),
+            );
         }
     }
-    texts.extend(
-        f.balancer
+    fields.extend(f.balancer.iter().flat_map(|b| {
+        b.sysctls
             .iter()
-            .flat_map(|b| b.sysctls.iter().map(|s| &s.value)),
-    );
+            .map(|s| (&s.value, text::sysctl_value as Grammar))
+    }));
     for v in f.balancer.iter().flat_map(|b| &b.vrrp) {
         if let Some(SecretSource::File(p)) = v.auth.as_ref().map(|a| &a.secret) {
-            texts.push(p);
+            fields.push((p, text::file_path));
         }
     }
-    for t in texts {
-        if t.value.chars().any(char::is_control) {
-            out.push(unsafe_text(
-                t,
-                "a control character",
-                "generated files are line-based: a newline would start a new directive",
-            ));
+    let sources = sources.iter().map(|(t, g)| (t, *g));
+    for (t, grammar) in fields.into_iter().chain(sources) {
+        if let Err(r) = grammar(&t.value) {
+            out.push(unsafe_text(t, &r));
         }
     }
 }
 
-fn unsafe_text(t: &Spanned<String>, what: &str, why: &str) -> Diagnostic {
+fn unsafe_text(t: &Spanned<String>, r: &Refusal) -> Diagnostic {
     Diagnostic::error(
         codes::UNSAFE_TEXT,
         t.span,
-        format!("this text contains {what}"),
+        format!("this text contains {}", r.found),
     )
-    .with_label(format!("contains {what}"))
-    .with_help(format!("remove it: {why}"))
+    .with_label(format!("contains {}", r.found))
+    .with_help(r.help.clone())
 }
