@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use clap::ValueEnum;
 
 use crate::commands::compile_file;
-use crate::output::{Written, write_if_changed};
 
 /// What `build` generates.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -82,9 +81,7 @@ fn ebpf_image(args: &Args, cluster: &lvsc_compiler::Cluster) -> anyhow::Result<E
         }
     };
     let bytes = image.to_bytes();
-    let tmp = args.out.with_extension("lvsc.tmp");
-    std::fs::write(&tmp, &bytes)?;
-    std::fs::rename(&tmp, &args.out)?;
+    lvsc_files::folder::replace(&args.out, &bytes, Some(0o644))?;
     eprintln!(
         "wrote {} ({} bytes, {} services)",
         args.out.display(),
@@ -94,32 +91,28 @@ fn ebpf_image(args: &Args, cluster: &lvsc_compiler::Cluster) -> anyhow::Result<E
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes the files that changed and the manifest.
+/// Writes the build as the folder's whole content, in one step; says what changed.
 fn write(
     args: &Args,
     cluster: &lvsc_compiler::Cluster,
     files: Vec<lvsc_files::OutputFile>,
 ) -> anyhow::Result<ExitCode> {
-    let (mut changed, mut unchanged) = (0, 0);
-    for f in &files {
-        let path = args.out.join(&f.host).join(&f.name);
-        let mode = if f.executable { 0o755 } else { 0o644 };
-        match write_if_changed(&path, &f.contents, Some(mode))? {
-            Written::Changed => {
-                changed += 1;
-                eprintln!("wrote {}", path.display());
-            }
-            Written::Unchanged => unchanged += 1,
-        }
+    let manifest = lvsc_files::manifest(cluster, &files);
+    let w = lvsc_files::folder::write(&args.out, &files, &manifest)?;
+    for f in &w.changed {
+        eprintln!("wrote {}", args.out.join(f).display());
     }
-    write_if_changed(
-        &args.out.join("manifest.json"),
-        &lvsc_files::manifest(cluster, &files),
-        Some(0o644),
-    )?;
+    for h in &w.removed_hosts {
+        eprintln!(
+            "removed {} (no longer in the cluster)",
+            args.out.join(h).display()
+        );
+    }
     eprintln!(
-        "{} files: {changed} written, {unchanged} unchanged",
-        files.len()
+        "{} files: {} written, {} unchanged",
+        files.len(),
+        w.changed.len(),
+        w.unchanged
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -53,7 +53,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 eprintln!("{path}: not formatted");
                 failed = true;
             } else {
-                crate::output::write_if_changed(std::path::Path::new(path), &formatted, None)?;
+                lvsc_files::folder::replace(
+                    std::path::Path::new(path),
+                    formatted.as_bytes(),
+                    None,
+                )?;
                 eprintln!("{path}: formatted");
             }
         }

@@ -232,3 +232,165 @@ fn a_secret_written_in_the_file_is_never_shown() {
         );
     }
 }
+
+/// The output folder as a hostile neighbour leaves it: links planted at the names a
+/// build once used, a host folder swapped for a link, a user's file at a temporary name.
+#[test]
+fn a_build_never_writes_through_a_planted_link() {
+    let dir = temp_dir("planted");
+    let out = dir.join("out");
+    let o = out.to_str().unwrap();
+    assert!(
+        lvsc(&["build", "examples/web-dr.lvs", "--out", o])
+            .status
+            .success()
+    );
+    let victim = dir.join("victim");
+    std::fs::write(&victim, "precious\n").unwrap();
+    // The temporary name earlier versions wrote through, and a host folder as a link.
+    std::os::unix::fs::symlink(&victim, out.join("lb1/.keepalived.conf.lvsc.tmp")).unwrap();
+    let changed = std::fs::read_to_string("examples/web-dr.lvs")
+        .unwrap()
+        .replace("weight 3", "weight 4");
+    let file = dir.join("web.lvs");
+    std::fs::write(&file, changed).unwrap();
+    let before = std::fs::read_to_string(out.join("lb1/keepalived.conf")).unwrap();
+    let run = lvsc(&["build", file.to_str().unwrap(), "--out", o]);
+    assert_eq!(run.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        err.contains("lvsc did not write") && err.contains(".keepalived.conf.lvsc.tmp"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert_eq!(
+        std::fs::read_to_string(out.join("lb1/keepalived.conf")).unwrap(),
+        before
+    );
+    std::fs::remove_file(out.join("lb1/.keepalived.conf.lvsc.tmp")).unwrap();
+    std::fs::rename(out.join("rs1"), dir.join("rs1-elsewhere")).unwrap();
+    std::os::unix::fs::symlink(dir.join("rs1-elsewhere"), out.join("rs1")).unwrap();
+    let run = lvsc(&["build", file.to_str().unwrap(), "--out", o]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("(rs1)"));
+    // Put right, the build goes through and changes exactly what the file changed.
+    std::fs::remove_file(out.join("rs1")).unwrap();
+    std::fs::rename(dir.join("rs1-elsewhere"), out.join("rs1")).unwrap();
+    let run = lvsc(&["build", file.to_str().unwrap(), "--out", o]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_ne!(
+        std::fs::read_to_string(out.join("lb1/keepalived.conf")).unwrap(),
+        before
+    );
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        3,
+        "staging left behind"
+    );
+}
+
+#[test]
+fn a_host_that_leaves_the_cluster_leaves_the_build() {
+    let dir = temp_dir("leaves");
+    let out = dir.join("out");
+    let o = out.to_str().unwrap();
+    assert!(
+        lvsc(&["build", "examples/web-dr.lvs", "--out", o])
+            .status
+            .success()
+    );
+    assert!(out.join("rs3").is_dir());
+    let text = std::fs::read_to_string("examples/web-dr.lvs").unwrap();
+    let without: String = text
+        .lines()
+        .filter(|l| !l.contains("real rs3"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let file = dir.join("web.lvs");
+    std::fs::write(&file, without).unwrap();
+    let run = lvsc(&["build", file.to_str().unwrap(), "--out", o]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(String::from_utf8_lossy(&run.stderr).contains("rs3 (no longer in the cluster)"));
+    assert!(!out.join("rs3").exists());
+}
+
+#[test]
+fn an_image_never_replaces_a_users_file_at_a_temporary_name() {
+    let dir = temp_dir("image-tmp");
+    let mine = dir.join("x.lvsc.tmp");
+    std::fs::write(&mine, "mine").unwrap();
+    let img = dir.join("x.img");
+    let run = lvsc(&[
+        "build",
+        "examples/web-dr.lvs",
+        "--target",
+        "ebpf",
+        "-o",
+        img.to_str().unwrap(),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&mine).unwrap(), "mine");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
+}
+
+/// A disk that fills up halfway: the build fails with a clear message, the folder keeps
+/// the last good build, and nothing is left beside it.
+#[test]
+fn a_full_disk_leaves_the_last_good_build() {
+    if !crate::support::system_test_can_run("build on a full disk", &["unshare", "mount"]) {
+        return;
+    }
+    let dir = temp_dir("fulldisk");
+    let big = dir.join("big");
+    let generated = Command::new(env!("CARGO_BIN_EXE_lvsc-gen"))
+        .args(["--services", "300", "--reals", "8", "--out"])
+        .arg(&big)
+        .output()
+        .unwrap();
+    assert!(generated.status.success());
+    let disk = dir.join("disk");
+    std::fs::create_dir_all(&disk).unwrap();
+    let lvsc_bin = env!("CARGO_BIN_EXE_lvsc");
+    let script = format!(
+        "set -e; mount -t tmpfs -o size=400k none {disk}; \
+         {lvsc_bin} build examples/web-dr.lvs --out {disk}/out; \
+         find {disk} | sort > {dir}/before; \
+         cp {disk}/out/lb1/keepalived.conf {dir}/good; \
+         if {lvsc_bin} build {big}/cluster.lvs --out {disk}/out 2> {dir}/err; then exit 3; fi; \
+         find {disk} | sort > {dir}/after; \
+         cmp {disk}/out/lb1/keepalived.conf {dir}/good",
+        disk = disk.display(),
+        dir = dir.display(),
+        big = big.display()
+    );
+    let run = Command::new("unshare")
+        .args(["-m", "bash", "-c", &script])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let err = std::fs::read_to_string(dir.join("err")).unwrap();
+    assert!(err.contains("No space left on device"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("before")).unwrap(),
+        std::fs::read_to_string(dir.join("after")).unwrap(),
+        "the failed build changed the folder"
+    );
+}

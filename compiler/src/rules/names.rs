@@ -61,6 +61,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
             }
         }
     }
+    host_names(ctx, out);
 
     let pool_names: Vec<&str> = f.pools.iter().map(|p| p.name.value.as_str()).collect();
     let mut used = HashSet::default();
@@ -155,6 +156,47 @@ fn unique<'a>(
             );
         } else {
             seen.insert(&n.value, n.span);
+        }
+    }
+}
+
+/// Every host gets a folder of its own in `lvsc build`: one name, one host, whatever its
+/// role. (A real in several pools is one host; the loop above checked its address.)
+fn host_names(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
+    let f = ctx.file;
+    let directors = f
+        .balancer
+        .iter()
+        .flat_map(|b| &b.directors)
+        .map(|d| (&d.name, "a director"));
+    let reals = f
+        .pools
+        .iter()
+        .flat_map(|p| &p.reals)
+        .map(|r| (&r.name, "a real server"));
+    // A storage server is a host when lvsc writes its exports: NFS and CIFS.
+    let servers = f
+        .storage
+        .iter()
+        .filter(|s| matches!(s.kind.value.as_str(), "nfs" | "cifs"))
+        .map(|s| (s.server.as_ref().unwrap_or(&s.name), "a storage server"));
+    let mut seen: HashMap<&str, (Span, &str)> = HashMap::default();
+    for (name, role) in directors.chain(reals).chain(servers) {
+        match seen.get(name.value.as_str()) {
+            Some(&(first, first_role)) if first_role != role => out.push(
+                Diagnostic::error(
+                    codes::DUPLICATE_NAME,
+                    name.span,
+                    format!("`{}` names both {first_role} and {role}", name.value),
+                )
+                .with_label(format!("{role} named `{}`", name.value))
+                .with_related(first, format!("{first_role} named `{}`", name.value))
+                .with_help("every host gets its own folder of files: give each host its own name"),
+            ),
+            Some(_) => {}
+            None => {
+                seen.insert(&name.value, (name.span, role));
+            }
         }
     }
 }
