@@ -11,7 +11,7 @@ use netlink_packet_core::{
 use netlink_sys::{Socket, SocketAddr};
 
 /// A reply that could not be decoded.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodeError(pub String);
 
 impl fmt::Display for DecodeError {
@@ -41,15 +41,9 @@ where
 {
     loop {
         let (buf, _) = socket.recv_from_full()?;
-        let mut offset = 0;
-        while offset < buf.len() {
-            let bytes = &buf[offset..];
-            let len = NetlinkBuffer::new_checked(bytes)
-                .map_err(|e| DecodeError(e.to_string()))?
-                .length() as usize;
-            let msg = NetlinkMessage::<T>::deserialize(&bytes[..len])
+        for bytes in split(&buf) {
+            let msg = NetlinkMessage::<T>::deserialize(bytes?)
                 .map_err(|e| DecodeError(e.to_string()))?;
-            offset += (len + 3) & !3;
             if matches!(msg.payload, NetlinkPayload::Done(_))
                 || each(msg.header.sequence_number, msg.payload)?
             {
@@ -57,6 +51,35 @@ where
             }
         }
     }
+}
+
+/// The messages of one datagram, each as its bytes: a length that runs past the end or
+/// is shorter than a header is an error, never a panic.
+pub fn split(buf: &[u8]) -> impl Iterator<Item = Result<&[u8], DecodeError>> {
+    let mut offset = 0;
+    std::iter::from_fn(move || {
+        if offset >= buf.len() {
+            return None;
+        }
+        let bytes = &buf[offset..];
+        let len = match NetlinkBuffer::new_checked(bytes) {
+            Ok(b) => b.length() as usize,
+            Err(e) => {
+                offset = buf.len();
+                return Some(Err(DecodeError(e.to_string())));
+            }
+        };
+        if len > bytes.len() {
+            offset = buf.len();
+            return Some(Err(DecodeError(format!(
+                "a message of {len} bytes in {} left",
+                bytes.len()
+            ))));
+        }
+        // Messages are 4-byte aligned; the last may end the datagram unaligned.
+        offset += len.next_multiple_of(4).max(len);
+        Some(Ok(&bytes[..len]))
+    })
 }
 
 /// One message as bytes; a non-zero `message_type` overrides the payload's own (generic
@@ -85,4 +108,27 @@ pub fn if_index(interface: &str) -> Option<u32> {
     // SAFETY: `name` is a valid NUL-terminated string for the duration of the call.
     let i = unsafe { libc::if_nametoindex(name.as_ptr()) };
     (i != 0).then_some(i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_walks_aligned_messages_and_refuses_bad_lengths() {
+        let mut buf = Vec::new();
+        for len in [16u32, 18, 16] {
+            let mut m = vec![0u8; len as usize];
+            m[..4].copy_from_slice(&len.to_ne_bytes());
+            buf.extend(&m);
+            buf.resize(buf.len().next_multiple_of(4), 0);
+        }
+        let lens: Vec<usize> = split(&buf).map(|m| m.unwrap().len()).collect();
+        assert_eq!(lens, [16, 18, 16]);
+        let mut bad = buf[..16].to_vec();
+        bad[..4].copy_from_slice(&400u32.to_ne_bytes());
+        assert!(split(&bad).next().unwrap().is_err());
+        assert!(split(&[1, 2, 3]).next().unwrap().is_err());
+        assert_eq!(split(&[]).count(), 0);
+    }
 }
