@@ -370,7 +370,13 @@ fn a_full_disk_leaves_the_last_good_build() {
          cp {disk}/out/lb1/keepalived.conf {dir}/good; \
          if {lvsc_bin} build {big}/cluster.lvs --out {disk}/out 2> {dir}/err; then exit 3; fi; \
          find {disk} | sort > {dir}/after; \
-         cmp {disk}/out/lb1/keepalived.conf {dir}/good",
+         cmp {disk}/out/lb1/keepalived.conf {dir}/good; \
+         printf 'cluster  web\n' > {dir}/messy.lvs; cp {dir}/messy.lvs {disk}/messy.lvs; \
+         head -c 10000000 /dev/zero > {disk}/fill || true; \
+         if {lvsc_bin} build examples/web-dr.lvs --target ebpf -o {disk}/x.img 2> {dir}/err-image; then exit 4; fi; \
+         if {lvsc_bin} fmt {disk}/messy.lvs 2> {dir}/err-fmt; then exit 5; fi; \
+         cmp {disk}/messy.lvs {dir}/messy.lvs; \
+         test ! -e {disk}/x.img",
         disk = disk.display(),
         dir = dir.display(),
         big = big.display()
@@ -381,8 +387,8 @@ fn a_full_disk_leaves_the_last_good_build() {
         .unwrap();
     assert!(
         run.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&run.stdout),
+        "exit {:?}: {}",
+        run.status.code(),
         String::from_utf8_lossy(&run.stderr)
     );
     let err = std::fs::read_to_string(dir.join("err")).unwrap();
@@ -393,4 +399,9 @@ fn a_full_disk_leaves_the_last_good_build() {
         std::fs::read_to_string(dir.join("after")).unwrap(),
         "the failed build changed the folder"
     );
+    for what in ["err-image", "err-fmt"] {
+        let err = std::fs::read_to_string(dir.join(what)).unwrap();
+        assert!(err.contains("No space left on device"), "{what}: {err}");
+        assert!(!err.contains("panicked"), "{what}: {err}");
+    }
 }

@@ -42,8 +42,8 @@ where
     loop {
         let (buf, _) = socket.recv_from_full()?;
         for bytes in split(&buf) {
-            let msg = NetlinkMessage::<T>::deserialize(bytes?)
-                .map_err(|e| DecodeError(e.to_string()))?;
+            let msg =
+                NetlinkMessage::<T>::deserialize(bytes?).map_err(|e| DecodeError(e.to_string()))?;
             if matches!(msg.payload, NetlinkPayload::Done(_))
                 || each(msg.header.sequence_number, msg.payload)?
             {
