@@ -121,11 +121,17 @@ fn balancer(b: &ast::Balancer, map: &mut SourceMap) -> Balancer {
                 }
                 None => VrrpState::Backup,
             };
+            let dataplane = match d.dataplane.as_ref().or(b.dataplane.as_ref()) {
+                Some(p) if p.value == "nftables" => Dataplane::Nftables,
+                Some(p) if p.value == "xdp" => Dataplane::Xdp,
+                _ => Dataplane::Ipvs,
+            };
             Director {
                 name: d.name.value.clone(),
                 addresses: d.addresses.iter().map(iface).collect(),
                 priority,
                 state,
+                dataplane,
             }
         })
         .collect();

@@ -382,6 +382,13 @@ fn director_side(d: &DirectorView, services: &[Service]) -> Objects {
             fields([("interface", a.interface.clone())]),
         );
     }
+    // IPVS is the default: only another data plane is an object of its own.
+    if d.dataplane != crate::ir::Dataplane::Ipvs {
+        o.insert(
+            ("dataplane".into(), d.dataplane.to_string()),
+            fields([("checked-by", "lvsc run".to_string())]),
+        );
+    }
     if let Some(v) = &d.vrrp {
         let auth = v
             .group

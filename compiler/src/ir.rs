@@ -33,6 +33,7 @@ macro_rules! words {
 words!(VrrpState { Master => "master", Backup => "backup" });
 words!(AuthKind { Pass => "pass", Ah => "ah" });
 words!(ForwardMethod { Nat => "nat", Dr => "dr", Tun => "tun" });
+words!(Dataplane { Ipvs => "ipvs", Nftables => "nftables", Xdp => "xdp" });
 words!(TunnelType { Ipip => "ipip", Gue => "gue", Gre => "gre" });
 words!(StorageKind {
     Nfs => "nfs",
@@ -87,6 +88,21 @@ pub struct Director {
     pub priority: u8,
     /// VRRP start state.
     pub state: VrrpState,
+    /// What balances on it.
+    pub dataplane: Dataplane,
+}
+
+/// What balances on a director, and so who checks its reals.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dataplane {
+    /// The kernel's IPVS table; keepalived checks the reals.
+    #[default]
+    Ipvs,
+    /// The nftables data plane; `lvsc run` checks the reals.
+    Nftables,
+    /// The XDP load balancer; `lvsc run` checks the reals.
+    Xdp,
 }
 
 /// An address with prefix on an interface.
@@ -348,7 +364,7 @@ pub struct CheckTiming {
     pub every_ms: u64,
     /// Timeout in milliseconds.
     pub timeout_ms: u64,
-    /// Retries before a real is marked down.
+    /// Failed checks in a row that take a real out (one pass puts it back).
     pub retry: u32,
 }
 

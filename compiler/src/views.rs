@@ -38,6 +38,8 @@ pub struct DirectorView {
     pub sync: Option<Sync>,
     /// Kernel settings.
     pub sysctls: BTreeMap<String, String>,
+    /// What balances on it (and so who checks its reals).
+    pub dataplane: Dataplane,
 }
 
 /// A director's part in the VRRP group.
@@ -232,6 +234,7 @@ fn directors(c: &Cluster) -> Vec<DirectorView> {
                 vrrp,
                 sync: b.sync.clone(),
                 sysctls,
+                dataplane: d.dataplane,
             }
         })
         .collect()

@@ -55,6 +55,8 @@ pub struct Balancer {
     pub sync: Option<Sync>,
     /// `sysctl KEY VALUE`: extra kernel settings on every director.
     pub sysctls: Vec<Sysctl>,
+    /// `dataplane ipvs|nftables|xdp`: what balances on the directors that name none.
+    pub dataplane: Option<Spanned<String>>,
     /// The whole block.
     pub span: Span,
 }
@@ -110,6 +112,8 @@ pub struct Director {
     pub priority: Option<Spanned<u64>>,
     /// Explicit VRRP start state (`master` or `backup`).
     pub state: Option<Spanned<String>>,
+    /// `dataplane ipvs|nftables|xdp`: what balances on this director.
+    pub dataplane: Option<Spanned<String>>,
     /// The whole directive.
     pub span: Span,
 }

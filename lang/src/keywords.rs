@@ -76,7 +76,7 @@ pub const GRAMMAR: &[(Place, &[&str])] = &[
         &["vrrp", "director", "gateway", "sync", "sysctl"],
     ),
     (In(Vrrp), &["advert", "auth", "interface", "nopreempt"]),
-    (In(Director), &["address", "priority", "state"]),
+    (In(Director), &["address", "priority", "state", "dataplane"]),
     (
         In(Service),
         &[
@@ -99,7 +99,7 @@ pub const GRAMMAR: &[(Place, &[&str])] = &[
     (In(Pool), &["port", "weight", "check", "real"]),
     (In(Storage), &["server", "export-options", "mount"]),
     (OptionOf("sync"), &["id"]),
-    (OptionOf("director"), &["priority", "state"]),
+    (OptionOf("director"), &["priority", "state", "dataplane"]),
     (OptionOf("forward"), &["port", "csum"]),
     (OptionOf("persistence"), &["netmask"]),
     (
@@ -135,6 +135,7 @@ pub const GRAMMAR: &[(Place, &[&str])] = &[
     (ValueOf("address"), &["on"]),
     (ValueOf("mount"), &["on", "pool"]),
     (ValueOf("state"), &["master", "backup"]),
+    (ValueOf("dataplane"), &["ipvs", "nftables", "xdp"]),
     (ValueOf("family"), &["inet", "inet6"]),
     (ValueOf("forward"), &["nat", "dr", "tun"]),
     (ValueOf("tun"), &["ipip", "gue", "gre"]),
@@ -265,6 +266,26 @@ pub const KEYWORDS: &[Keyword] = &[
         "state master",
     ),
     kw("backup", "Starts as VRRP backup.", "state backup"),
+    kw(
+        "dataplane",
+        "What balances on a director: ipvs (the kernel's IPVS, checked by keepalived), nftables or xdp (checked by `lvsc run`).",
+        "dataplane xdp",
+    ),
+    kw(
+        "ipvs",
+        "The kernel's IPVS table, set over netlink; keepalived checks the reals.",
+        "dataplane ipvs",
+    ),
+    kw(
+        "nftables",
+        "The whole load balancer as one nftables ruleset (kernels without IPVS); `lvsc run` checks the reals.",
+        "dataplane nftables",
+    ),
+    kw(
+        "xdp",
+        "The XDP load balancer on the director's interface; `lvsc run` checks the reals.",
+        "dataplane xdp",
+    ),
     kw(
         "vip",
         "The virtual address clients connect to: ADDR:PORT/PROTO.",

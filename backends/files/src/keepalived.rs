@@ -157,7 +157,9 @@ fn service(
             misc,
             port: t.port,
             timeout: secs(t.timeout_ms),
-            retry: t.retry,
+            // keepalived counts the checks after the first failure; lvsc the failures in a
+            // row that take a real out.
+            retry: t.retry.saturating_sub(1),
             delay: secs(t.every_ms),
         }
     });
@@ -219,7 +221,9 @@ pub fn render(
 ) -> String {
     let mut groups = Vec::new();
     let mut services = Vec::new();
-    for s in &d.services {
+    // On another data plane keepalived only moves the VIPs: `lvsc run` checks the reals.
+    let ipvs = d.dataplane == lvsc_compiler::ir::Dataplane::Ipvs;
+    for s in d.services.iter().filter(|_| ipvs) {
         let (g, m) = service(s, errors, &d.name);
         groups.extend(g);
         services.push(m);

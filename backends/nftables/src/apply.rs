@@ -6,7 +6,8 @@ use std::process::{Command, Stdio};
 
 use lvsc_compiler::views::DirectorView;
 
-use crate::ruleset::{Refusal, dataplane};
+use crate::dataplane::dataplane;
+use crate::ruleset::Refusal;
 
 /// What an apply sets: kernel settings first, then the ruleset.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -5,6 +5,8 @@
 //! Every nftables text lvsc writes is made here, through one template.
 
 pub mod apply;
+pub mod dataplane;
 mod ruleset;
 
-pub use ruleset::{BESIDE_IPVS_TABLE, DATAPLANE_TABLE, Refusal, beside_ipvs, dataplane};
+pub use dataplane::dataplane;
+pub use ruleset::{BESIDE_IPVS_TABLE, DATAPLANE_TABLE, Refusal, beside_ipvs};

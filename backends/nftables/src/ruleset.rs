@@ -24,16 +24,27 @@ pub struct Refusal {
 }
 
 #[derive(Serialize)]
-struct Model<'a> {
-    title: &'static str,
-    table: &'static str,
-    cluster: &'a str,
-    host: &'a str,
-    chains: Vec<Chain>,
+pub(crate) struct Model<'a> {
+    pub title: &'static str,
+    pub table: &'static str,
+    pub cluster: &'a str,
+    pub host: &'a str,
+    pub maps: Vec<MapModel>,
+    pub chains: Vec<Chain>,
+}
+
+/// A named map with its elements.
+#[derive(Serialize)]
+pub(crate) struct MapModel {
+    pub name: String,
+    /// `typeof KEY : VALUE`.
+    pub typeof_: String,
+    /// `key : value` items.
+    pub elements: Vec<String>,
 }
 
 /// Lays out a ruleset with the one nftables template.
-fn render(model: &Model<'_>) -> String {
+pub(crate) fn render(model: &Model<'_>) -> String {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     let text = env
@@ -47,18 +58,18 @@ fn render(model: &Model<'_>) -> String {
 }
 
 #[derive(Serialize)]
-struct Chain {
-    name: &'static str,
-    hook: &'static str,
-    rules: Vec<String>,
+pub(crate) struct Chain {
+    pub name: &'static str,
+    pub hook: &'static str,
+    pub rules: Vec<String>,
 }
 
-fn family(ip: IpAddr) -> &'static str {
+pub(crate) fn family(ip: IpAddr) -> &'static str {
     if ip.is_ipv4() { "ip" } else { "ip6" }
 }
 
 /// `ip daddr 192.0.2.100 tcp dport 80`.
-fn vip_match(v: &Vip) -> String {
+pub(crate) fn vip_match(v: &Vip) -> String {
     format!(
         "{} daddr {} {} dport {}",
         family(v.ip),
@@ -69,7 +80,7 @@ fn vip_match(v: &Vip) -> String {
 }
 
 /// nftables comments are quoted strings; service names are words, so this is exact.
-fn comment(s: &Service) -> String {
+pub(crate) fn comment(s: &Service) -> String {
     format!("comment \"{}\"", s.name)
 }
 
@@ -143,6 +154,7 @@ pub fn beside_ipvs(cluster: &str, d: &DirectorView) -> String {
         table: BESIDE_IPVS_TABLE,
         cluster,
         host: &d.name,
+        maps: Vec::new(),
         chains,
     })
 }
@@ -162,113 +174,4 @@ fn network(ip: IpAddr, prefix: u8) -> String {
             format!("{}/{prefix}", std::net::Ipv6Addr::from(u128::from(a) & m))
         }
     }
-}
-
-/// The whole load balancer as one nftables ruleset (NAT services only); the services
-/// it cannot carry are refused, each with its reason.
-pub fn dataplane(cluster: &str, d: &DirectorView) -> Result<String, Vec<Refusal>> {
-    let mut pre = Vec::new();
-    let mut refusals = Vec::new();
-    for s in &d.services {
-        if s.forward.method != ForwardMethod::Nat {
-            refusals.push(Refusal {
-                service: s.name.clone(),
-                reason: format!(
-                    "the nftables data plane forwards by NAT only; {} needs IPVS or the XDP data plane",
-                    if s.forward.method == ForwardMethod::Dr {
-                        "direct routing"
-                    } else {
-                        "IP tunnelling"
-                    }
-                ),
-            });
-            continue;
-        }
-        let Some(choice) = selector(s) else {
-            pre.push(format!(
-                "{} drop comment \"{}: no real has weight\"",
-                vip_match(&s.vips[0]),
-                s.name
-            ));
-            continue;
-        };
-        for v in &s.vips {
-            pre.push(format!(
-                "{} dnat {} {choice} {}",
-                vip_match(v),
-                family(v.ip),
-                comment(s)
-            ));
-        }
-    }
-    let chains = vec![
-        Chain {
-            name: "prerouting",
-            hook: "type nat hook prerouting priority dstnat; policy accept;",
-            rules: pre,
-        },
-        Chain {
-            name: "forward",
-            hook: "type filter hook forward priority filter; policy accept;",
-            rules: vec!["ct state established,related accept".into()],
-        },
-    ];
-    if !refusals.is_empty() {
-        return Err(refusals);
-    }
-    Ok(render(&Model {
-        title: "nftables data plane",
-        table: DATAPLANE_TABLE,
-        cluster,
-        host: &d.name,
-        chains,
-    }))
-}
-
-/// `addr . port to numgen inc mod 6 map { 0-2 : 10.0.0.11 . 8080, ... }`: each real gets as many
-/// slots as its weight; `None` when no real has weight.
-fn selector(s: &Service) -> Option<String> {
-    let v6 = s.is_ipv6();
-    let mut entries = Vec::new();
-    let mut next = 0u64;
-    for r in s.reals.iter().filter(|r| r.weight > 0) {
-        let (first, last) = (next, next + u64::from(r.weight) - 1);
-        next = last + 1;
-        let slots = if first == last {
-            first.to_string()
-        } else {
-            format!("{first}-{last}")
-        };
-        let addr = r.ip;
-        // Port 0 (fwmark services) keeps the client's destination port.
-        entries.push(if r.port == 0 {
-            format!("{slots} : {addr}")
-        } else {
-            format!("{slots} : {addr} . {}", r.port)
-        });
-    }
-    if next == 0 {
-        return None;
-    }
-    let saddr = if v6 { "ip6 saddr" } else { "ip saddr" };
-    let daddr = if v6 { "ip6 daddr" } else { "ip daddr" };
-    let proto = s
-        .vips
-        .first()
-        .map_or("tcp".to_string(), |v| v.proto.to_string());
-    let flags = &s.scheduler.flags;
-    let hash_port = flags.iter().any(|f| f.ends_with("-port"));
-    // rr/wrr rotate exactly; hashing schedulers hash the client; the rest (least
-    // connection and friends, which need state nftables lacks) pick at random by weight.
-    let how = match s.scheduler.name.as_str() {
-        "rr" | "wrr" if s.persistence.is_none() => format!("numgen inc mod {next}"),
-        "dh" => format!("jhash {daddr} mod {next}"),
-        "sh" | "mh" if hash_port => format!("jhash {saddr} . {proto} sport mod {next}"),
-        "sh" | "mh" => format!("jhash {saddr} mod {next}"),
-        _ if s.persistence.is_some() => format!("jhash {saddr} mod {next}"),
-        _ => format!("numgen random mod {next}"),
-    };
-    let with_port = s.reals.iter().any(|r| r.port != 0);
-    let target = if with_port { "addr . port to" } else { "to" };
-    Some(format!("{target} {how} map {{ {} }}", entries.join(", ")))
 }

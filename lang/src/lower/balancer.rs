@@ -62,6 +62,12 @@ impl Lower<'_> {
                         out.sysctls.push(Sysctl { key, value });
                     }
                 }
+                "dataplane" => {
+                    let mut a = self.line(c);
+                    let v = self.one_of(&mut a, "a data plane", at(Place::ValueOf("dataplane")));
+                    self.finish(&a);
+                    self.single_span(&mut out.dataplane, c, v);
+                }
                 _ => unreachable!("filtered by directives()"),
             }
         }
@@ -169,6 +175,7 @@ impl Lower<'_> {
             addresses: Vec::new(),
             priority: None,
             state: None,
+            dataplane: None,
             span: d.span,
         };
         if matches!(
@@ -216,6 +223,10 @@ impl Lower<'_> {
             "priority" => {
                 let v = self.number(a, "a priority", U32);
                 self.single_span(&mut out.priority, d, v);
+            }
+            "dataplane" => {
+                let v = self.one_of(a, "a data plane", at(Place::ValueOf("dataplane")));
+                self.single_span(&mut out.dataplane, d, v);
             }
             _ => {
                 let v = self.one_of(a, "a VRRP state", at(Place::ValueOf("state")));

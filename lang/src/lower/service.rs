@@ -307,7 +307,7 @@ impl Lower<'_> {
             "port" => out.port = l.number(a, "a port", 1..=65535),
             "every" => out.every = l.duration(a, "an interval", 100..=86_400_000),
             "timeout" => out.timeout = l.duration(a, "a timeout", 100..=3_600_000),
-            _ => out.retry = l.number(a, "a retry count", 0..=100),
+            _ => out.retry = l.number(a, "a retry count", 1..=100),
         });
         Some(out)
     }

@@ -3,4 +3,4 @@
 
 pub mod hash;
 pub mod image;
-pub mod maglev;
+pub use lvsc_maglev as maglev;

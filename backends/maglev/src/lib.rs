@@ -1,16 +1,27 @@
-//! Maglev consistent hashing with weights (Eisenbud et al., NSDI 2016, §3.4).
+//! Maglev consistent hashing with weights (Eisenbud et al., NSDI 2016, §3.4), the lookup
+//! tables of the XDP data plane and of the nftables data plane's slot maps.
 //!
 //! Each backend walks its own permutation of the table (offset and skip from two hashes
 //! of its name); backends take turns claiming their next free slot. Weights set how
 //! often a backend gets a turn, so its share of the table follows its weight, and a
-//! weight-0 backend gets none. Deterministic: names and weights fully decide the table.
+//! weight-0 backend gets none. Deterministic: names and weights fully decide the table,
+//! so every director builds the same one.
 
-use crate::hash::fnv1a;
+pub use lvsc_compiler::is_prime;
+
+/// FNV-1a, 64 bits: the hash of names (and of checksums) that must give the same answer
+/// on every machine and in every run.
+pub fn fnv1a(data: &[u8], seed: u64) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64 ^ seed;
+    for b in data {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
 
 /// Default table size: a prime well above backends x 100, as the paper advises.
 pub const DEFAULT_SIZE: u32 = 65537;
-
-pub use lvsc_compiler::is_prime;
 
 /// The lookup table: slot → backend index. `None` when no backend has weight.
 pub fn table(backends: &[(&str, u32)], size: u32) -> Option<Vec<u32>> {
@@ -64,6 +75,12 @@ pub fn table(backends: &[(&str, u32)], size: u32) -> Option<Vec<u32>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fnv1a_is_stable() {
+        // A change here moves every deployed table.
+        assert_eq!(fnv1a(b"rs1", 0), 0x89c76f1960d75579);
+    }
 
     fn shares(t: &[u32], n: usize) -> Vec<f64> {
         let mut c = vec![0usize; n];

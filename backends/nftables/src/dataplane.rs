@@ -1,0 +1,315 @@
+//! The nftables data plane: the whole load balancer as one ruleset, for kernels without
+//! IPVS. Each service has a named map from slot to real, filled from a weighted Maglev
+//! table, and one rule per VIP that picks a slot (by hash or in turn) and DNATs through
+//! the map. A changed weight or a real taken out by a check rewrites only the slots that
+//! move, as element updates in one transaction; the rules stay.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use lvsc_compiler::ir::{ForwardMethod, Real, Service};
+use lvsc_compiler::views::DirectorView;
+
+use crate::ruleset::{
+    Chain, DATAPLANE_TABLE, MapModel, Model, Refusal, comment, family, render, vip_match,
+};
+
+/// The fixed seed of every hash the data plane computes, so that every director (and
+/// `lvsc explain`) picks the same slot for a flow.
+pub const HASH_SEED: u32 = 0x6c76_7363;
+
+/// The name a backend has in a slot table when it is the service's sorry server (no
+/// real can have it: names are words).
+pub const SORRY: &str = "(sorry)";
+
+/// Slots of a service's table: a prime about 16 per backend (reals and the sorry
+/// server), from 61 to 4093, so that shares follow weights closely and a map stays small.
+pub fn slot_count(s: &Service) -> u32 {
+    let backends =
+        s.reals.iter().filter(|r| r.name != SORRY).count() + usize::from(s.sorry.is_some());
+    let want = (16 * backends as u32).clamp(61, 4093);
+    (want..).find(|n| lvsc_maglev::is_prime(*n)).unwrap_or(4093)
+}
+
+/// The map of a service: `svc_` and its name in letters, digits and `_`, with a hash of
+/// the name so that `a-b` and `a_b` stay apart.
+pub fn map_name(s: &Service) -> String {
+    let plain: String = s
+        .name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let h = lvsc_maglev::fnv1a(s.name.as_bytes(), 0) as u32;
+    format!("svc_{plain}_{h:08x}")
+}
+
+/// What a real is in a map: `addr . port`, or the address alone for a firewall-mark
+/// service whose reals keep the client's port.
+fn target(r: &Real) -> String {
+    if r.port == 0 {
+        r.ip.to_string()
+    } else {
+        format!("{} . {}", r.ip, r.port)
+    }
+}
+
+/// The slot table of a service: slot → the real's `addr . port`, for the reals with
+/// weight (empty when none has any).
+pub fn slots(s: &Service) -> BTreeMap<u32, String> {
+    let size = slot_count(s);
+    let names: Vec<(&str, u32)> = s
+        .reals
+        .iter()
+        .map(|r| (r.name.as_str(), r.weight))
+        .collect();
+    let Some(table) = lvsc_maglev::table(&names, size) else {
+        return BTreeMap::new();
+    };
+    table
+        .iter()
+        .enumerate()
+        .map(|(slot, &i)| (slot as u32, target(&s.reals[i as usize])))
+        .collect()
+}
+
+/// How a service picks a slot. rr and wrr take the slots in turn; the hashing schedulers
+/// hash what IPVS would (the client for sh/mh, the destination for dh, the client with
+/// persistence); the schedulers that count connections, which nftables cannot, pick at
+/// random by weight.
+pub fn selector(s: &Service) -> String {
+    let m = slot_count(s);
+    let v6 = s.is_ipv6();
+    let saddr = if v6 { "ip6 saddr" } else { "ip saddr" };
+    let daddr = if v6 { "ip6 daddr" } else { "ip daddr" };
+    let proto = s
+        .vips
+        .first()
+        .map_or("tcp".to_string(), |v| v.proto.to_string());
+    let hash_port = s.scheduler.flags.iter().any(|f| f.ends_with("-port"));
+    let seed = format!("seed 0x{HASH_SEED:08x}");
+    match s.scheduler.name.as_str() {
+        "rr" | "wrr" if s.persistence.is_none() => format!("numgen inc mod {m}"),
+        "dh" => format!("jhash {daddr} mod {m} {seed}"),
+        "sh" | "mh" if hash_port => format!("jhash {saddr} . {proto} sport mod {m} {seed}"),
+        "sh" | "mh" => format!("jhash {saddr} mod {m} {seed}"),
+        _ if s.persistence.is_some() => format!("jhash {saddr} mod {m} {seed}"),
+        _ => format!("numgen random mod {m}"),
+    }
+}
+
+/// The map's `typeof`: a slot number to an address and port (or an address alone).
+fn map_type(s: &Service) -> String {
+    let daddr = if s.is_ipv6() { "ip6 daddr" } else { "ip daddr" };
+    let with_port = s.reals.iter().any(|r| r.port != 0);
+    let value = if with_port {
+        format!("{daddr} . tcp dport")
+    } else {
+        daddr.to_string()
+    };
+    format!("numgen inc mod 2 : {value}")
+}
+
+/// The rules of a service: per VIP, DNAT through its map, and a drop for when the map
+/// has no real (a lookup that finds nothing does not match).
+fn rules(s: &Service) -> Vec<String> {
+    let map = map_name(s);
+    let with_port = s.reals.iter().any(|r| r.port != 0);
+    let target = if with_port { "addr . port to" } else { "to" };
+    let how = selector(s);
+    let mut out = Vec::new();
+    for v in &s.vips {
+        out.push(format!(
+            "{} dnat {} {target} {how} map @{map} {}",
+            vip_match(v),
+            family(v.ip),
+            comment(s)
+        ));
+        out.push(format!(
+            "{} counter drop comment \"{}: no real\"",
+            vip_match(v),
+            s.name
+        ));
+    }
+    out
+}
+
+/// The services the nftables data plane can carry; each other one refused with why.
+fn carried(d: &DirectorView) -> Result<Vec<&Service>, Vec<Refusal>> {
+    let mut refusals = Vec::new();
+    for s in &d.services {
+        if s.forward.method != ForwardMethod::Nat {
+            refusals.push(Refusal {
+                service: s.name.clone(),
+                reason: format!(
+                    "the nftables data plane forwards by NAT only; {} needs IPVS or the XDP data plane",
+                    if s.forward.method == ForwardMethod::Dr {
+                        "direct routing"
+                    } else {
+                        "IP tunnelling"
+                    }
+                ),
+            });
+        }
+    }
+    if refusals.is_empty() {
+        Ok(d.services.iter().collect())
+    } else {
+        Err(refusals)
+    }
+}
+
+/// The whole load balancer as one nftables ruleset (NAT services only); the services
+/// it cannot carry are refused, each with its reason.
+pub fn dataplane(cluster: &str, d: &DirectorView) -> Result<String, Vec<Refusal>> {
+    let services = carried(d)?;
+    let mut maps = Vec::new();
+    let mut pre = Vec::new();
+    for s in services {
+        maps.push(MapModel {
+            name: map_name(s),
+            typeof_: map_type(s),
+            elements: slots(s)
+                .iter()
+                .map(|(slot, to)| format!("{slot} : {to}"))
+                .collect(),
+        });
+        pre.extend(rules(s));
+    }
+    let chains = vec![
+        Chain {
+            name: "prerouting",
+            hook: "type nat hook prerouting priority dstnat; policy accept;",
+            rules: pre,
+        },
+        Chain {
+            name: "forward",
+            hook: "type filter hook forward priority filter; policy accept;",
+            rules: vec!["ct state established,related accept".into()],
+        },
+    ];
+    Ok(render(&Model {
+        title: "nftables data plane",
+        table: DATAPLANE_TABLE,
+        cluster,
+        host: &d.name,
+        maps,
+        chains,
+    }))
+}
+
+/// The shape of the data plane without its elements: the maps and the rules. Two
+/// configurations of one shape differ by map elements only.
+pub fn shape(d: &DirectorView) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in &d.services {
+        out.push(format!("map {} {}", map_name(s), map_type(s)));
+        out.extend(rules(s));
+    }
+    out
+}
+
+/// The commands that turn map `map` from `old` slots into `new` ones, as one `nft -f`
+/// transaction: deletes of the slots that change or go, adds of the new ones. `None`
+/// when nothing changes.
+pub fn element_changes(
+    map: &str,
+    old: &BTreeMap<u32, String>,
+    new: &BTreeMap<u32, String>,
+) -> Option<String> {
+    let gone: Vec<String> = old
+        .iter()
+        .filter(|(k, v)| new.get(k) != Some(v))
+        .map(|(k, _)| k.to_string())
+        .collect();
+    let come: Vec<String> = new
+        .iter()
+        .filter(|(k, v)| old.get(k) != Some(v))
+        .map(|(k, v)| format!("{k} : {v}"))
+        .collect();
+    if gone.is_empty() && come.is_empty() {
+        return None;
+    }
+    let mut out = String::new();
+    if !gone.is_empty() {
+        let _ = writeln!(
+            out,
+            "delete element inet {DATAPLANE_TABLE} {map} {{ {} }}",
+            gone.join(", ")
+        );
+    }
+    if !come.is_empty() {
+        let _ = writeln!(
+            out,
+            "add element inet {DATAPLANE_TABLE} {map} {{ {} }}",
+            come.join(", ")
+        );
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(weights: &[u32]) -> Service {
+        let text = include_str!("../../../examples/web-nat.lvs");
+        let c = lvsc_compiler::compile_source(text).cluster.unwrap();
+        let mut s = c.services[0].clone();
+        s.reals.truncate(weights.len());
+        while s.reals.len() < weights.len() {
+            let mut r = s.reals[0].clone();
+            r.name = format!("extra{}", s.reals.len());
+            r.ip = format!("10.10.0.{}", 100 + s.reals.len()).parse().unwrap();
+            s.reals.push(r);
+        }
+        for (r, w) in s.reals.iter_mut().zip(weights) {
+            r.weight = *w;
+        }
+        s
+    }
+
+    #[test]
+    fn slots_follow_weights_and_a_real_taken_out_moves_only_its_slots() {
+        let s = service(&[5, 3, 1, 0]);
+        let t = slots(&s);
+        assert_eq!(t.len() as u32, slot_count(&s));
+        let share = |t: &BTreeMap<u32, String>, r: &Real| {
+            t.values().filter(|v| **v == target(r)).count() as f64 / t.len() as f64
+        };
+        for (r, want) in s.reals.iter().zip([5.0 / 9.0, 3.0 / 9.0, 1.0 / 9.0, 0.0]) {
+            assert!(
+                (share(&t, r) - want).abs() < 0.02,
+                "{}: {}",
+                r.name,
+                share(&t, r)
+            );
+        }
+        let mut down = s.clone();
+        down.reals[2].weight = 0;
+        let after = slots(&down);
+        let moved = t.iter().filter(|(k, v)| after.get(k) != Some(v)).count();
+        let held = t.values().filter(|v| **v == target(&s.reals[2])).count();
+        // Maglev: the slots of the real taken out, and a few more at most.
+        assert!(
+            moved <= held + t.len() / 50,
+            "{moved} moved, it held {held}"
+        );
+        let cmds = element_changes("m", &t, &after).unwrap();
+        assert!(cmds.starts_with("delete element inet lvsc_dataplane m {"));
+        assert!(element_changes("m", &t, &t).is_none());
+    }
+
+    #[test]
+    fn map_names_are_nft_identifiers_and_distinct() {
+        let mut a = service(&[1]);
+        let mut b = a.clone();
+        a.name = "a-b".into();
+        b.name = "a_b".into();
+        assert_ne!(map_name(&a), map_name(&b));
+        assert!(
+            map_name(&a)
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        );
+    }
+}
