@@ -40,6 +40,10 @@ enum Command {
     Plan(commands::plan::Args),
     /// Make a director match the cluster file.
     Apply(commands::apply::Args),
+    /// Check the reals and keep the data plane to what the checks find (a daemon).
+    Run(commands::run::Args),
+    /// The state of every service and real, from the running `lvsc run`.
+    Status(commands::status::Args),
     /// Print a map image (from `build --target ebpf`) for people; exit 1 when corrupt.
     Inspect(commands::inspect::Args),
     /// Per-service packet and byte counters of the XDP load balancer.
@@ -62,6 +66,8 @@ fn main() -> ExitCode {
         Command::Hosts(args) => commands::hosts::run(args),
         Command::Build(args) => commands::build::run(args),
         Command::Apply(args) => commands::apply::run(args),
+        Command::Run(args) => commands::run::run(args),
+        Command::Status(args) => commands::status::run(args),
         Command::Plan(args) => commands::plan::run(args),
         Command::Import(source) => commands::import::run(source),
         Command::Stats(args) => commands::stats::run(args),

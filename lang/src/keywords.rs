@@ -73,7 +73,7 @@ pub const GRAMMAR: &[(Place, &[&str])] = &[
     ),
     (
         In(Balancer),
-        &["vrrp", "director", "gateway", "sync", "sysctl"],
+        &["vrrp", "director", "gateway", "sync", "sysctl", "dataplane"],
     ),
     (In(Vrrp), &["advert", "auth", "interface", "nopreempt"]),
     (In(Director), &["address", "priority", "state", "dataplane"]),

@@ -17,7 +17,19 @@ pub enum Backend {
     /// The whole load balancer as one nftables ruleset (kernels without IPVS).
     Nftables,
     /// The XDP load balancer (needs --iface).
+    #[value(alias = "xdp")]
     Ebpf,
+}
+
+impl Backend {
+    /// The backend that drives a director's `dataplane`.
+    pub fn of(d: lvsc_compiler::ir::Dataplane) -> Backend {
+        match d {
+            lvsc_compiler::ir::Dataplane::Ipvs => Backend::Ipvs,
+            lvsc_compiler::ir::Dataplane::Nftables => Backend::Nftables,
+            lvsc_compiler::ir::Dataplane::Xdp => Backend::Ebpf,
+        }
+    }
 }
 
 /// Arguments of `lvsc apply`.

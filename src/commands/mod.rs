@@ -12,7 +12,9 @@ pub mod inspect;
 mod ipvs;
 pub mod lsp;
 pub mod plan;
+pub mod run;
 pub mod stats;
+pub mod status;
 mod xdp;
 
 use lvsc_compiler::{Cluster, Compiled};

@@ -22,6 +22,8 @@ mod ipvs_qemu;
 mod lsp;
 mod plan;
 mod rules;
+mod run_nftables;
+mod run_support;
 mod syntax_errors;
 mod xdp;
 mod xdp_attach;

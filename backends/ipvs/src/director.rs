@@ -2,6 +2,7 @@
 //! sent in order; when the kernel refuses a step, exactly what was applied, and with
 //! `atomic` the applied steps undone.
 
+use lvsc_compiler::ir::Service;
 use lvsc_compiler::views::DirectorView;
 
 use crate::changes::{Step, diff, inverse};
@@ -96,6 +97,57 @@ pub fn apply(kernel: &mut impl Kernel, d: &DirectorView, opts: Options) -> Resul
             rollback,
         }
     });
+    Ok(Applied {
+        steps,
+        messages_sent: outcome.messages_sent,
+        refused,
+    })
+}
+
+/// Changes one service of the kernel's table to `service`, leaving the others alone;
+/// `live` is the table as last read, and follows what the kernel acknowledged (or is
+/// read again after a refusal, so it stays the truth).
+pub fn update_service(
+    kernel: &mut impl Kernel,
+    live: &mut Table,
+    service: &Service,
+) -> Result<Applied, Error> {
+    let want = desired(std::slice::from_ref(service));
+    let Some((key, vs)) = want.services.iter().next() else {
+        return Ok(Applied {
+            steps: Vec::new(),
+            messages_sent: 0,
+            refused: None,
+        });
+    };
+    let mut now = Table::default();
+    if let Some(l) = live.services.get(key) {
+        now.services.insert(key.clone(), l.clone());
+    }
+    let steps = diff(&now, &want, false);
+    if steps.is_empty() {
+        return Ok(Applied {
+            steps,
+            messages_sent: 0,
+            refused: None,
+        });
+    }
+    let outcome = kernel.apply(&steps);
+    let refused = match outcome.refused {
+        None => {
+            live.services.insert(key.clone(), vs.clone());
+            None
+        }
+        Some((at, error)) => {
+            *live = kernel.dump()?;
+            Some(Refusal {
+                at,
+                error,
+                applied: outcome.applied,
+                rollback: None,
+            })
+        }
+    };
     Ok(Applied {
         steps,
         messages_sent: outcome.messages_sent,

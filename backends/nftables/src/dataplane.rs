@@ -194,6 +194,7 @@ pub fn dataplane(cluster: &str, d: &DirectorView) -> Result<String, Vec<Refusal>
         host: &d.name,
         maps,
         chains,
+        mark: Some(shape_mark(d)),
     }))
 }
 
@@ -206,6 +207,13 @@ pub fn shape(d: &DirectorView) -> Vec<String> {
         out.extend(rules(s));
     }
     out
+}
+
+/// The name of the empty set that marks a table of this shape: `lvsc run` reads it back
+/// to know whether element updates are enough.
+pub fn shape_mark(d: &DirectorView) -> String {
+    let h = lvsc_maglev::fnv1a(shape(d).join("\n").as_bytes(), 0);
+    format!("lvsc_shape_{h:016x}")
 }
 
 /// The commands that turn map `map` from `old` slots into `new` ones, as one `nft -f`

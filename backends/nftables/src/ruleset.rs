@@ -31,6 +31,8 @@ pub(crate) struct Model<'a> {
     pub host: &'a str,
     pub maps: Vec<MapModel>,
     pub chains: Vec<Chain>,
+    /// An empty set whose name marks the table's shape (see `dataplane::shape_mark`).
+    pub mark: Option<String>,
 }
 
 /// A named map with its elements.
@@ -156,6 +158,7 @@ pub fn beside_ipvs(cluster: &str, d: &DirectorView) -> String {
         host: &d.name,
         maps: Vec::new(),
         chains,
+        mark: None,
     })
 }
 

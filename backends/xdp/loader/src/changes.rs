@@ -111,6 +111,14 @@ impl ChangeSet {
         set
     }
 
+    /// The change set of `groups` alone: installed services that are not among them
+    /// are left as they are (a health check changing one service).
+    pub fn partial(installed: HashMap<SvcKey, SvcVal>, groups: &[Group]) -> ChangeSet {
+        let mut set = ChangeSet::new(installed, groups);
+        set.removed.clear();
+        set
+    }
+
     /// Whether nothing changes.
     pub fn is_empty(&self) -> bool {
         self.writes.is_empty() && self.removed.is_empty()

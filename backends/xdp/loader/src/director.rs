@@ -25,6 +25,20 @@ pub fn install(director: &DirectorView, at: &Attachment, dry_run: bool) -> Resul
     }
 }
 
+/// Changes the installed services `services` (of `director`) to what they say, leaving
+/// every other installed service alone.
+pub fn update(
+    director: &DirectorView,
+    services: &[Service],
+    at: &Attachment,
+) -> Result<Report, Error> {
+    let sources: Vec<IpAddr> = director.addresses.iter().map(|a| a.addr).collect();
+    let image = lvsc_xdp_image::image::build(services, &sources)?;
+    let macs = crate::neighbour::resolve(&at.interface, &groups::real_addresses(&image))?;
+    let groups = groups::groups(&image, &macs)?;
+    install::apply_some(at, &groups)
+}
+
 /// Names each counted service after the cluster file's service that matches it.
 pub fn name_services(stats: &mut [ServiceStats], services: &[Service]) {
     let names: HashMap<String, &str> = services

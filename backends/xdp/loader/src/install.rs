@@ -326,6 +326,49 @@ pub fn apply(target: &Attachment, groups: &[Group]) -> Result<Report, Error> {
     })
 }
 
+/// Installs `groups` on `target` without touching any other installed service: the
+/// table of each that changed is written beside the installed ones and switched. When
+/// the maps cannot hold them beside what is installed, says so ([`Error::MapsTooSmall`]):
+/// a full [`apply`] can swap in a larger program.
+pub fn apply_some(target: &Attachment, groups: &[Group]) -> Result<Report, Error> {
+    check_built()?;
+    if !installed(target) {
+        return Err(Error::NotInstalled {
+            interface: target.interface.clone(),
+            dir: target.dir(),
+        });
+    }
+    let mut maps = Maps::from_pins(&target.dir())?;
+    let plan = ChangeSet::partial(maps.installed()?, groups);
+    let changes = plan.summary(groups);
+    if plan.is_empty() {
+        return Ok(Report {
+            action: "unchanged",
+            mode: None,
+            changes,
+        });
+    }
+    let alloc = plan
+        .allocate(groups, maps.capacity())
+        .ok_or(Error::MapsTooSmall)?;
+    maps.write(groups, &plan, &alloc)?;
+    Ok(Report {
+        action: "updated",
+        mode: None,
+        changes,
+    })
+}
+
+/// The reals each service installed on `target` sends traffic to, by key.
+pub fn serving(
+    target: &Attachment,
+) -> Result<std::collections::HashMap<lvsc_xdp_common::SvcKey, Vec<std::net::IpAddr>>, Error> {
+    if !installed(target) {
+        return Ok(Default::default());
+    }
+    Maps::from_pins(&target.dir())?.serving()
+}
+
 /// Detaches from `target`'s interface: removing the pins releases link, program and maps.
 pub fn remove(target: &Attachment) -> Result<bool, Error> {
     let dir = target.dir();

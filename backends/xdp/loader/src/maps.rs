@@ -152,6 +152,38 @@ impl Maps {
             .map_err(map("read map services"))
     }
 
+    /// The reals each installed service sends traffic to: those that hold a slot of its
+    /// table (a real with weight 0 holds none).
+    pub fn serving(&self) -> Result<StdHashMap<SvcKey, Vec<std::net::IpAddr>>, Error> {
+        let mut out = StdHashMap::new();
+        for (k, v) in self.installed()? {
+            let mut held = std::collections::BTreeSet::new();
+            let start = v.table_offset as usize * SLOT;
+            let end = start + v.table_size as usize * SLOT;
+            for slot in self
+                .tables
+                .get(start..end)
+                .unwrap_or(&[])
+                .chunks_exact(SLOT)
+            {
+                let i = u32::from_le_bytes(slot.try_into().expect("4 bytes"));
+                if i != NO_REAL {
+                    held.insert(i);
+                }
+            }
+            let mut ips = Vec::new();
+            for i in held {
+                let r = self
+                    .reals
+                    .get(&i, 0)
+                    .map_err(map(format!("read real {i} of {k}")))?;
+                ips.push(lvsc_xdp_common::words_addr(r.addr, r.family));
+            }
+            out.insert(k, ips);
+        }
+        Ok(out)
+    }
+
     /// Sums every CPU's counters of service slot `index`.
     pub fn counter(&self, index: u32) -> Result<Counter, Error> {
         let per_cpu = self

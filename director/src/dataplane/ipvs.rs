@@ -1,0 +1,81 @@
+//! IPVS over generic netlink: the table as last read, changed one service at a time by
+//! the change set `lvsc apply` would send (a real out is weight 0, so its connections
+//! finish; a real removed from the file is removed).
+
+use std::net::SocketAddr;
+
+use lvsc_compiler::ir::Service;
+use lvsc_compiler::views::DirectorView;
+use lvsc_ipvs::director::{self, Applied, Options};
+use lvsc_ipvs::{Kernel, Netlink, Table, desired};
+
+use super::{Dataplane, Error, Serving};
+
+/// The kernel's IPVS table, as this process last read and changed it.
+pub struct Ipvs {
+    nl: Netlink,
+    live: Table,
+    director: DirectorView,
+}
+
+impl Ipvs {
+    /// Opens the IPVS family and reads the table.
+    pub fn open(director: DirectorView) -> Result<Ipvs, Error> {
+        let mut nl = Netlink::open()?;
+        let live = nl.dump()?;
+        Ok(Ipvs { nl, live, director })
+    }
+}
+
+/// An apply's outcome as a summary line, or the refusal as an error.
+fn outcome(done: Applied) -> Result<String, Error> {
+    match done.refused {
+        None => Ok(format!("{} IPVS steps", done.steps.len())),
+        Some(r) => Err(Error::IpvsRefused {
+            step: done.steps[r.at].to_string(),
+            error: r.error,
+        }),
+    }
+}
+
+impl Dataplane for Ipvs {
+    fn serving(&mut self, services: &[Service]) -> Result<Serving, Error> {
+        self.live = self.nl.dump()?;
+        let mut out = Serving::new();
+        for s in services {
+            let want = desired(std::slice::from_ref(s));
+            let Some(key) = want.services.keys().next() else {
+                continue;
+            };
+            let serving = self.live.services.get(key).map(|vs| {
+                vs.dests
+                    .values()
+                    .filter(|d| d.weight > 0)
+                    .map(|d| SocketAddr::new(d.addr, d.port))
+                    .collect()
+            });
+            out.insert(s.name.clone(), serving.unwrap_or_default());
+        }
+        Ok(out)
+    }
+
+    fn converge(&mut self, services: &[Service]) -> Result<String, Error> {
+        let mut view = self.director.clone();
+        view.services = services.to_vec();
+        let opts = Options {
+            atomic: false,
+            drain: false,
+        };
+        let done = director::apply(&mut self.nl, &view, opts);
+        self.live = self.nl.dump()?;
+        outcome(done?)
+    }
+
+    fn update(&mut self, service: &Service) -> Result<String, Error> {
+        outcome(director::update_service(
+            &mut self.nl,
+            &mut self.live,
+            service,
+        )?)
+    }
+}
