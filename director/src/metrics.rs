@@ -71,13 +71,14 @@ impl Collector for KernelCounters {
             return Ok(());
         }
         for (name, help, pick) in [
+            // The registry's prefix makes these lvsc_dataplane_*.
             (
-                "lvsc_dataplane_packets",
+                "dataplane_packets",
                 "Packets the data plane forwarded for the service.",
                 0,
             ),
             (
-                "lvsc_dataplane_bytes",
+                "dataplane_bytes",
                 "Bytes the data plane forwarded for the service.",
                 1,
             ),
@@ -271,5 +272,18 @@ mod tests {
         );
         assert!(classic.contains("lvsc_real_up{service=\"www\",real=\"rs1\"} 1"));
         assert!(!classic.contains("# EOF"));
+    }
+
+    #[test]
+    fn the_kernel_counters_are_encoded_per_service() {
+        let m = Metrics::new();
+        *m.dataplane_counters.lock().unwrap() = vec![("www".into(), 7, 700)];
+        let classic = m.encode_prometheus();
+        let lines: Vec<&str> = classic.lines().collect();
+        assert!(
+            lines.contains(&"lvsc_dataplane_packets_total{service=\"www\"} 7"),
+            "{classic}"
+        );
+        assert!(lines.contains(&"lvsc_dataplane_bytes_total{service=\"www\"} 700"));
     }
 }

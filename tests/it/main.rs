@@ -24,6 +24,7 @@ mod plan;
 mod rules;
 mod run_nftables;
 mod run_support;
+mod run_xdp;
 mod syntax_errors;
 mod xdp;
 mod xdp_attach;

@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 use crate::run_support::{Http, RunLoop, client_requests, spread, wait_for};
 use crate::support::{Netns, run, system_test_can_run, temp_dir};
 
+/// The VIP (port 80).
+const VIP: &str = "203.0.113.80";
+
 /// The cluster: three reals by weight 3/2/1 behind one NAT VIP, a sorry server, checks
 /// every 300 ms that take a real out after 2 failures (a 200 ms timeout each).
 fn cluster(extra_real: bool, broken: bool) -> String {
@@ -134,7 +137,7 @@ fn run_checks_reals_and_changes_the_nftables_data_plane() {
         .to_string();
 
     // 300 requests spread by weight 3 : 2 : 1.
-    let answers = client_requests(&client, 300, 0.0);
+    let answers = client_requests(&client, VIP, 300, 0.0, 0);
     let counts = spread(&answers);
     assert_eq!(counts.get("error"), None, "{counts:?}");
     for (name, want) in [("r1", 150), ("r2", 100), ("r3", 50)] {
@@ -147,7 +150,7 @@ fn run_checks_reals_and_changes_the_nftables_data_plane() {
 
     // r2 stops answering. Its slots go to the others within every x retry + timeout
     // (0.8 s); until then, requests it gets fail. Measured, with slack.
-    let traffic = crate::run_support::client_stream(&client, 120, 0.025);
+    let traffic = crate::run_support::client_stream(&client, VIP, 120, 0.025);
     std::thread::sleep(Duration::from_millis(500));
     let killed = Instant::now();
     servers.remove("r2").unwrap().stop();
@@ -200,7 +203,7 @@ fn run_checks_reals_and_changes_the_nftables_data_plane() {
             .exec("nft", &["list", "table", "inet", "lvsc_dataplane"])
             .contains("10.99.0.12")
     });
-    let counts = spread(&client_requests(&client, 60, 0.0));
+    let counts = spread(&client_requests(&client, VIP, 60, 0.0, 0));
     assert!(counts.get("r2").copied().unwrap_or(0) >= 10, "{counts:?}");
 
     // SIGHUP with a new real whose server is not up: it gets nothing; once its server
@@ -211,7 +214,7 @@ fn run_checks_reals_and_changes_the_nftables_data_plane() {
         lp.log().contains("\"result\":\"applied\"")
     });
     std::thread::sleep(Duration::from_millis(900));
-    let counts = spread(&client_requests(&client, 80, 0.0));
+    let counts = spread(&client_requests(&client, VIP, 80, 0.0, 0));
     assert_eq!(
         counts.get("r4"),
         None,
@@ -220,7 +223,7 @@ fn run_checks_reals_and_changes_the_nftables_data_plane() {
     assert_eq!(counts.get("error"), None, "{counts:?}");
     servers.insert("r4", Http::start(&hosts["r4"], "r4", &tmp));
     wait_for("r4 serving", Duration::from_secs(10), || {
-        spread(&client_requests(&client, 20, 0.0)).contains_key("r4")
+        spread(&client_requests(&client, VIP, 20, 0.0, 0)).contains_key("r4")
     });
 
     // A broken file on SIGHUP: refused, and the loop runs on with the old one.
@@ -230,7 +233,7 @@ fn run_checks_reals_and_changes_the_nftables_data_plane() {
         lp.log().contains("\"result\":\"refused\"")
     });
     assert!(lp.log().contains("lvsc::syntax::unknown-keyword"));
-    let counts = spread(&client_requests(&client, 30, 0.0));
+    let counts = spread(&client_requests(&client, VIP, 30, 0.0, 0));
     assert_eq!(counts.get("error"), None, "{counts:?}");
 
     // Every real down: the quorum is lost and the sorry server answers.
@@ -238,7 +241,7 @@ fn run_checks_reals_and_changes_the_nftables_data_plane() {
         servers.remove(name).unwrap().stop();
     }
     wait_for("the sorry server", Duration::from_secs(10), || {
-        spread(&client_requests(&client, 3, 0.0)).get("sorry") == Some(&3)
+        spread(&client_requests(&client, VIP, 3, 0.0, 0)).get("sorry") == Some(&3)
     });
     let status = lp.status().unwrap();
     assert_eq!(status["services"][0]["quorum_up"], false, "{status}");

@@ -8,25 +8,23 @@ use std::time::{Duration, Instant};
 
 use crate::support::Netns;
 
-/// A small HTTP server in a namespace that answers its name on port 8080.
+/// A small HTTP server in a namespace that answers its name.
 pub struct Http(Child);
 
 impl Http {
-    /// Starts `name`'s server in `ns`.
+    /// Starts `name`'s server in `ns` on port 8080.
     pub fn start(ns: &Netns, name: &str, root: &Path) -> Http {
+        Http::start_on(ns, name, root, 8080)
+    }
+
+    /// Starts `name`'s server in `ns` on `port`.
+    pub fn start_on(ns: &Netns, name: &str, root: &Path, port: u16) -> Http {
         let dir = root.join(format!("www-{name}"));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("index.html"), name).unwrap();
         let child = Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &ns.name,
-                "python3",
-                "-m",
-                "http.server",
-                "8080",
-            ])
+            .args(["netns", "exec", &ns.name, "python3", "-m", "http.server"])
+            .arg(port.to_string())
             .args(["--bind", "0.0.0.0", "--directory"])
             .arg(&dir)
             .stdout(Stdio::null())
@@ -38,7 +36,9 @@ impl Http {
         while Instant::now() < deadline {
             let up = Command::new("ip")
                 .args(["netns", "exec", &ns.name, "python3", "-c"])
-                .arg("import socket; socket.create_connection(('127.0.0.1', 8080), 1)")
+                .arg(format!(
+                    "import socket; socket.create_connection(('127.0.0.1', {port}), 1)"
+                ))
                 .output()
                 .is_ok_and(|o| o.status.success());
             if up {
@@ -129,25 +129,43 @@ pub fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
     }
 }
 
-/// The client: N GETs to the VIP, each on a new connection, `gap` seconds apart; prints
-/// the time since its start and who answered (or `error`).
+/// The client: N GETs to VIP:80, each on a new connection, `gap` seconds apart, from
+/// source port BASE+i when BASE is not 0 (so that a flow can be sent again); closes with
+/// a reset so that no TIME_WAIT holds a port. Prints the time since its start and who
+/// answered (or `error`).
 const CLIENT: &str = r#"
-import sys, time, urllib.request
-n, gap, url = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+import socket, struct, sys, time
+n, gap, vip, base = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 t0 = time.monotonic()
-for _ in range(n):
+for i in range(n):
     t = time.monotonic() - t0
+    who = "error"
+    s = socket.socket()
     try:
-        who = urllib.request.urlopen(url, timeout=1).read().decode()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        if base:
+            s.bind(("", base + i))
+        s.settimeout(1)
+        s.connect((vip, 80))
+        s.sendall(b"GET / HTTP/1.0\r\nHost: vip\r\n\r\n")
+        data = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        if head.startswith(b"HTTP/1.0 200") or head.startswith(b"HTTP/1.1 200"):
+            who = body.decode().strip()
     except Exception:
-        who = "error"
+        pass
+    finally:
+        s.close()
     print(f"{t:.3f} {who}", flush=True)
     if gap:
         time.sleep(gap)
 "#;
-
-/// The VIP every test cluster uses.
-pub const VIP_URL: &str = "http://203.0.113.80/";
 
 fn parse(out: &str) -> Vec<(f64, String)> {
     out.lines()
@@ -158,19 +176,19 @@ fn parse(out: &str) -> Vec<(f64, String)> {
         .collect()
 }
 
-/// `n` requests from `client`, `gap` seconds apart: (time, who answered).
-pub fn client_requests(client: &Netns, n: usize, gap: f64) -> Vec<(f64, String)> {
+/// `n` requests from `client` to `vip`, `gap` seconds apart, from source ports `base`+i
+/// (any port when 0): (time, who answered).
+pub fn client_requests(
+    client: &Netns,
+    vip: &str,
+    n: usize,
+    gap: f64,
+    base: u16,
+) -> Vec<(f64, String)> {
+    let (n, gap, base) = (n.to_string(), gap.to_string(), base.to_string());
     let out = client.exec(
         "timeout",
-        &[
-            "120",
-            "python3",
-            "-c",
-            CLIENT,
-            &n.to_string(),
-            &gap.to_string(),
-            VIP_URL,
-        ],
+        &["120", "python3", "-c", CLIENT, &n, &gap, vip, &base],
     );
     parse(&out)
 }
@@ -182,8 +200,8 @@ pub struct Stream {
     pub started: Instant,
 }
 
-/// Starts `n` requests `gap` seconds apart in the background.
-pub fn client_stream(client: &Netns, n: usize, gap: f64) -> Stream {
+/// Starts `n` requests to `vip`, `gap` seconds apart, in the background.
+pub fn client_stream(client: &Netns, vip: &str, n: usize, gap: f64) -> Stream {
     let started = Instant::now();
     let child = Command::new("ip")
         .args([
@@ -196,7 +214,7 @@ pub fn client_stream(client: &Netns, n: usize, gap: f64) -> Stream {
             "-c",
             CLIENT,
         ])
-        .args([&n.to_string(), &gap.to_string(), VIP_URL])
+        .args([&n.to_string(), &gap.to_string(), vip, "0"])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();

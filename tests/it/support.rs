@@ -195,3 +195,22 @@ pub fn guest_dir(tag: &str) -> std::path::PathBuf {
     );
     dir
 }
+
+/// A bpffs of the test's own: `ip netns exec` remounts /sys, hiding /sys/fs/bpf.
+pub struct Bpffs(pub std::path::PathBuf);
+
+impl Bpffs {
+    /// Mounts a bpffs at `dir`; unmounted when dropped.
+    pub fn mount(dir: std::path::PathBuf) -> Bpffs {
+        std::fs::create_dir_all(&dir).unwrap();
+        run("mount", &["-t", "bpf", "bpf", dir.to_str().unwrap()]);
+        Bpffs(dir)
+    }
+}
+
+impl Drop for Bpffs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).output();
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}

@@ -10,11 +10,11 @@
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, UdpSocket};
 use std::os::fd::AsRawFd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use crate::support::{Netns, run, system_test_can_run};
+use crate::support::{Bpffs, Netns, run, system_test_can_run};
 
 const VIP: &str = "10.77.0.100:7000";
 
@@ -33,16 +33,6 @@ fn in_ns<T: Send + 'static>(ns: &Netns, f: impl FnOnce() -> T + Send + 'static) 
     })
     .join()
     .unwrap()
-}
-
-/// A bpffs of the test's own: `ip netns exec` remounts /sys, hiding /sys/fs/bpf.
-struct Bpffs(PathBuf);
-
-impl Drop for Bpffs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).output();
-        let _ = std::fs::remove_dir(&self.0);
-    }
 }
 
 /// `lvsc ARGS` inside the director namespace: (exit code, stdout, stderr).
@@ -168,9 +158,7 @@ fn xdp_on_a_veth_forwards_to_the_reals() {
     }
     let tmp = std::env::temp_dir().join(format!("lvsc-xdp-attach-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).unwrap();
-    let pins = Bpffs(tmp.join("bpffs"));
-    std::fs::create_dir_all(&pins.0).unwrap();
-    run("mount", &["-t", "bpf", "bpf", pins.0.to_str().unwrap()]);
+    let pins = Bpffs::mount(tmp.join("bpffs"));
     let pins_dir = pins.0.clone();
 
     // A bridge in its own namespace; client, director and two reals plugged into it.
