@@ -77,6 +77,9 @@ fn main() -> ExitCode {
     };
     match result.and_then(|code| output::flush_stdout().map(|()| code)) {
         Ok(code) => code,
+        // The reader went away (`lvsc hosts | head`): nobody is left to tell. Quiet, with
+        // the status a shell reports for a process ended by SIGPIPE.
+        Err(e) if output::is_closed_pipe(&e) => ExitCode::from(141),
         Err(e) => {
             eprintln!("lvsc: {e:#}");
             ExitCode::from(1)

@@ -1,4 +1,5 @@
-//! Standard output that reports a closed pipe or a full disk as an error, never a panic.
+//! Standard output that ends the command on a closed pipe (quietly) or a full disk (with
+//! a message), never with a panic.
 //! (Files are written by lvsc-files, all or nothing.)
 
 use std::io::Write;
@@ -25,6 +26,14 @@ pub fn write_stdout(args: std::fmt::Arguments<'_>) -> anyhow::Result<()> {
         .lock()
         .write_fmt(args)
         .context("writing to standard output")
+}
+
+/// Whether `e` is standard output's reader having closed the pipe.
+pub fn is_closed_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// Flushes standard output (what a command printed last may still be buffered).

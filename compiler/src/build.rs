@@ -126,12 +126,20 @@ fn balancer(b: &ast::Balancer, map: &mut SourceMap) -> Balancer {
                 Some(p) if p.value == "xdp" => Dataplane::Xdp,
                 _ => Dataplane::Ipvs,
             };
+            // keepalived's checkers drive IPVS only; the other data planes have lvsc run.
+            let checker = match d.checker.as_ref().or(b.checker.as_ref()) {
+                Some(c) if c.value == "lvsc" => Checker::Lvsc,
+                Some(_) => Checker::Keepalived,
+                None if dataplane == Dataplane::Ipvs => Checker::Keepalived,
+                None => Checker::Lvsc,
+            };
             Director {
                 name: d.name.value.clone(),
                 addresses: d.addresses.iter().map(iface).collect(),
                 priority,
                 state,
                 dataplane,
+                checker,
             }
         })
         .collect();

@@ -63,6 +63,8 @@ lvsc_lang::codes! {
     VRRP_ONE_GROUP = "lvsc::vrrp::one-group";
     /// Services but no director.
     NO_DIRECTOR = "lvsc::balancer::no-director";
+    /// keepalived's checkers named for a data plane they cannot drive.
+    CHECKER = "lvsc::balancer::checker";
     /// A director or gateway address without a prefix length.
     ADDRESS_PREFIX = "lvsc::balancer::address-prefix";
     /// A secret written in the file.

@@ -382,11 +382,15 @@ fn director_side(d: &DirectorView, services: &[Service]) -> Objects {
             fields([("interface", a.interface.clone())]),
         );
     }
-    // IPVS is the default: only another data plane is an object of its own.
-    if d.dataplane != crate::ir::Dataplane::Ipvs {
+    // IPVS checked by keepalived is the default: anything else is an object of its own.
+    if d.dataplane != crate::ir::Dataplane::Ipvs || d.checker != crate::ir::Checker::Keepalived {
+        let by = match d.checker {
+            crate::ir::Checker::Keepalived => "keepalived",
+            crate::ir::Checker::Lvsc => "lvsc run",
+        };
         o.insert(
             ("dataplane".into(), d.dataplane.to_string()),
-            fields([("checked-by", "lvsc run".to_string())]),
+            fields([("checked-by", by.to_string())]),
         );
     }
     if let Some(v) = &d.vrrp {

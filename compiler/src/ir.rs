@@ -34,6 +34,7 @@ words!(VrrpState { Master => "master", Backup => "backup" });
 words!(AuthKind { Pass => "pass", Ah => "ah" });
 words!(ForwardMethod { Nat => "nat", Dr => "dr", Tun => "tun" });
 words!(Dataplane { Ipvs => "ipvs", Nftables => "nftables", Xdp => "xdp" });
+words!(Checker { Keepalived => "keepalived", Lvsc => "lvsc" });
 words!(TunnelType { Ipip => "ipip", Gue => "gue", Gre => "gre" });
 words!(StorageKind {
     Nfs => "nfs",
@@ -90,19 +91,32 @@ pub struct Director {
     pub state: VrrpState,
     /// What balances on it.
     pub dataplane: Dataplane,
+    /// Who checks its reals.
+    pub checker: Checker,
 }
 
 /// What balances on a director, and so who checks its reals.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Dataplane {
-    /// The kernel's IPVS table; keepalived checks the reals.
+    /// The kernel's IPVS table; keepalived checks the reals unless `checker lvsc`.
     #[default]
     Ipvs,
     /// The nftables data plane; `lvsc run` checks the reals.
     Nftables,
     /// The XDP load balancer; `lvsc run` checks the reals.
     Xdp,
+}
+
+/// Who checks a director's reals and changes its data plane when one fails.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Checker {
+    /// keepalived's checkers, from keepalived.conf (IPVS only).
+    #[default]
+    Keepalived,
+    /// `lvsc run`; keepalived, if any, does VRRP only.
+    Lvsc,
 }
 
 /// An address with prefix on an interface.

@@ -38,8 +38,10 @@ pub struct DirectorView {
     pub sync: Option<Sync>,
     /// Kernel settings.
     pub sysctls: BTreeMap<String, String>,
-    /// What balances on it (and so who checks its reals).
+    /// What balances on it.
     pub dataplane: Dataplane,
+    /// Who checks its reals.
+    pub checker: Checker,
 }
 
 /// A director's part in the VRRP group.
@@ -235,6 +237,7 @@ fn directors(c: &Cluster) -> Vec<DirectorView> {
                 sync: b.sync.clone(),
                 sysctls,
                 dataplane: d.dataplane,
+                checker: d.checker,
             }
         })
         .collect()

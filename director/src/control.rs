@@ -251,8 +251,13 @@ impl Loop {
     /// Makes the whole data plane carry every service as it must now.
     async fn converge(&mut self, why: &str) {
         let want: Vec<Service> = self.services.iter().map(Tracked::effective).collect();
+        let mut view = self.config.director.clone();
+        view.services = want.clone();
         let start = Instant::now();
-        match self.blocking(|dp, s| dp.converge(s), want.clone()).await {
+        match self
+            .blocking(move |dp, _| dp.converge(&view), Vec::new())
+            .await
+        {
             Ok(summary) => {
                 for (t, w) in self.services.iter_mut().zip(want) {
                     t.applied = Some(w);

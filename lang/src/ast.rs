@@ -57,6 +57,8 @@ pub struct Balancer {
     pub sysctls: Vec<Sysctl>,
     /// `dataplane ipvs|nftables|xdp`: what balances on the directors that name none.
     pub dataplane: Option<Spanned<String>>,
+    /// `checker keepalived|lvsc`: who checks the reals of the directors that name none.
+    pub checker: Option<Spanned<String>>,
     /// The whole block.
     pub span: Span,
 }
@@ -114,6 +116,8 @@ pub struct Director {
     pub state: Option<Spanned<String>>,
     /// `dataplane ipvs|nftables|xdp`: what balances on this director.
     pub dataplane: Option<Spanned<String>>,
+    /// `checker keepalived|lvsc`: who checks this director's reals.
+    pub checker: Option<Spanned<String>>,
     /// The whole directive.
     pub span: Span,
 }

@@ -73,10 +73,21 @@ pub const GRAMMAR: &[(Place, &[&str])] = &[
     ),
     (
         In(Balancer),
-        &["vrrp", "director", "gateway", "sync", "sysctl", "dataplane"],
+        &[
+            "vrrp",
+            "director",
+            "gateway",
+            "sync",
+            "sysctl",
+            "dataplane",
+            "checker",
+        ],
     ),
     (In(Vrrp), &["advert", "auth", "interface", "nopreempt"]),
-    (In(Director), &["address", "priority", "state", "dataplane"]),
+    (
+        In(Director),
+        &["address", "priority", "state", "dataplane", "checker"],
+    ),
     (
         In(Service),
         &[
@@ -99,7 +110,10 @@ pub const GRAMMAR: &[(Place, &[&str])] = &[
     (In(Pool), &["port", "weight", "check", "real"]),
     (In(Storage), &["server", "export-options", "mount"]),
     (OptionOf("sync"), &["id"]),
-    (OptionOf("director"), &["priority", "state", "dataplane"]),
+    (
+        OptionOf("director"),
+        &["priority", "state", "dataplane", "checker"],
+    ),
     (OptionOf("forward"), &["port", "csum"]),
     (OptionOf("persistence"), &["netmask"]),
     (
@@ -136,6 +150,7 @@ pub const GRAMMAR: &[(Place, &[&str])] = &[
     (ValueOf("mount"), &["on", "pool"]),
     (ValueOf("state"), &["master", "backup"]),
     (ValueOf("dataplane"), &["ipvs", "nftables", "xdp"]),
+    (ValueOf("checker"), &["keepalived", "lvsc"]),
     (ValueOf("family"), &["inet", "inet6"]),
     (ValueOf("forward"), &["nat", "dr", "tun"]),
     (ValueOf("tun"), &["ipip", "gue", "gre"]),
@@ -285,6 +300,21 @@ pub const KEYWORDS: &[Keyword] = &[
         "xdp",
         "The XDP load balancer on the director's interface; `lvsc run` checks the reals.",
         "dataplane xdp",
+    ),
+    kw(
+        "checker",
+        "Who checks a director's reals: keepalived (IPVS only, the default there) or lvsc (`lvsc run`, the only choice for nftables and xdp).",
+        "checker lvsc",
+    ),
+    kw(
+        "keepalived",
+        "keepalived's checkers, from the keepalived.conf lvsc writes (IPVS only).",
+        "checker keepalived",
+    ),
+    kw(
+        "lvsc",
+        "`lvsc run` checks the reals and changes the data plane; keepalived does VRRP only.",
+        "checker lvsc",
     ),
     kw(
         "vip",

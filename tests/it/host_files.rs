@@ -200,6 +200,65 @@ fn scripts_pass_shellcheck_and_bash_n() {
     assert!(checked > 40, "only {checked} scripts");
 }
 
+/// Every lvsc-run.service passes `systemd-analyze verify`, with lvsc at the path the unit
+/// names (an overlay on /usr/bin in a mount namespace of the test's own), and rates at
+/// most 5.0 ("OK") in `systemd-analyze security`. Directors whose reals keepalived checks
+/// get no unit.
+#[test]
+fn units_pass_systemd_analyze_verify() {
+    if !system_test_can_run("systemd-analyze verify", &["systemd-analyze", "unshare", "mount"]) {
+        return;
+    }
+    let mut units = Vec::new();
+    for ex in examples() {
+        let text = std::fs::read_to_string(&ex).unwrap();
+        let cluster = lvsc_compiler::compile_source(&text).cluster.unwrap();
+        let dir = build(&ex, "hosts").unwrap();
+        for d in &cluster.balancer.directors {
+            let unit = dir.join(&d.name).join("lvsc-run.service");
+            let lvsc_checks = d.checker == lvsc_compiler::ir::Checker::Lvsc;
+            assert_eq!(unit.exists(), lvsc_checks, "{ex}: {}", d.name);
+            if lvsc_checks {
+                let text = std::fs::read_to_string(&unit).unwrap();
+                assert!(
+                    text.contains(&format!(
+                        "ExecStart=/usr/bin/lvsc run /etc/lvsc/cluster.lvs --host {} $LVSC_RUN_ARGS",
+                        d.name
+                    )) && text.contains("ExecReload=/bin/kill -HUP $MAINPID"),
+                    "{text}"
+                );
+                units.push(unit);
+            }
+        }
+    }
+    assert!(units.len() >= 4, "only {} units", units.len());
+    let tmp = crate::support::temp_dir("units");
+    std::fs::create_dir_all(tmp.join("upper")).unwrap();
+    std::fs::create_dir_all(tmp.join("work")).unwrap();
+    let mut script = format!(
+        "set -e; mount -t overlay overlay -o lowerdir=/usr/bin,upperdir={0}/upper,workdir={0}/work /usr/bin; cp {1} /usr/bin/lvsc\n",
+        tmp.display(),
+        env!("CARGO_BIN_EXE_lvsc")
+    );
+    for u in &units {
+        script += &format!(
+            "systemd-analyze verify {0}; systemd-analyze security --offline=true --threshold=50 {0} >/dev/null\n",
+            u.display()
+        );
+    }
+    let out = Command::new("unshare")
+        .args(["-m", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
 #[test]
 fn rulesets_pass_nft_check() {
     if !system_test_can_run("nft -c", &["nft"]) {

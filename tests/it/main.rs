@@ -22,6 +22,7 @@ mod ipvs_qemu;
 mod lsp;
 mod plan;
 mod rules;
+mod run_ipvs_qemu;
 mod run_nftables;
 mod run_support;
 mod run_xdp;

@@ -7,10 +7,10 @@
 //! running; the metrics pass `promtool check metrics`.
 
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::run_support::{Http, RunLoop, client_requests, spread, wait_for};
+use crate::run_support::{Http, RunLoop, client_requests, promtool_check, spread, wait_for};
 use crate::support::{Netns, run, system_test_can_run, temp_dir};
 
 /// The VIP (port 80).
@@ -264,21 +264,7 @@ fn run_checks_reals_and_changes_the_nftables_data_plane() {
         "{metrics}"
     );
     assert!(metrics.contains("lvsc_real_transitions_total"), "{metrics}");
-    let mut promtool = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut promtool.stdin.take().unwrap(), metrics.as_bytes()).unwrap();
-    let out = promtool.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "promtool: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    promtool_check(&metrics);
 
     lp.stop();
     for (_, s) in servers {

@@ -167,7 +167,8 @@ for i in range(n):
         time.sleep(gap)
 "#;
 
-fn parse(out: &str) -> Vec<(f64, String)> {
+/// Client lines (`TIME WHO`) as (time, who answered).
+pub fn answers(out: &str) -> Vec<(f64, String)> {
     out.lines()
         .filter_map(|l| {
             let (t, who) = l.split_once(' ')?;
@@ -190,7 +191,7 @@ pub fn client_requests(
         "timeout",
         &["120", "python3", "-c", CLIENT, &n, &gap, vip, &base],
     );
-    parse(&out)
+    answers(&out)
 }
 
 /// Requests running in the background while the test changes things.
@@ -225,7 +226,7 @@ impl Stream {
     /// Waits for the last request: (time, who answered) of each.
     pub fn finish(self) -> Vec<(f64, String)> {
         let out = self.child.wait_with_output().unwrap();
-        parse(&String::from_utf8_lossy(&out.stdout))
+        answers(&String::from_utf8_lossy(&out.stdout))
     }
 }
 
@@ -236,4 +237,23 @@ pub fn spread(answers: &[(f64, String)]) -> BTreeMap<String, usize> {
         *m.entry(who.clone()).or_default() += 1;
     }
     m
+}
+
+/// Asserts that `promtool check metrics` finds nothing wrong with `metrics`.
+pub fn promtool_check(metrics: &str) {
+    let mut promtool = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut promtool.stdin.take().unwrap(), metrics.as_bytes()).unwrap();
+    let out = promtool.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

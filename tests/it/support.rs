@@ -214,3 +214,23 @@ impl Drop for Bpffs {
         let _ = std::fs::remove_dir(&self.0);
     }
 }
+
+/// Blocks of a guest's output (`@@BEGIN tag`, lines, `@@EXIT status`, `@@END`):
+/// tag → (text, exit status).
+pub fn guest_blocks(log: &str) -> std::collections::BTreeMap<String, (String, i32)> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut cur: Option<(String, String)> = None;
+    for line in log.lines() {
+        if let Some(tag) = line.strip_prefix("@@BEGIN ") {
+            cur = Some((tag.to_string(), String::new()));
+        } else if let Some(code) = line.strip_prefix("@@EXIT ") {
+            if let Some((tag, text)) = cur.take() {
+                out.insert(tag, (text, code.trim().parse().unwrap_or(-1)));
+            }
+        } else if let Some((_, text)) = cur.as_mut() {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    out
+}

@@ -221,8 +221,9 @@ pub fn render(
 ) -> String {
     let mut groups = Vec::new();
     let mut services = Vec::new();
-    // On another data plane keepalived only moves the VIPs: `lvsc run` checks the reals.
-    let ipvs = d.dataplane == lvsc_compiler::ir::Dataplane::Ipvs;
+    // Unless keepalived checks the reals (IPVS only), it only moves the VIPs: `lvsc run`
+    // checks the reals and changes the data plane.
+    let ipvs = d.checker == lvsc_compiler::ir::Checker::Keepalived;
     for s in d.services.iter().filter(|_| ipvs) {
         let (g, m) = service(s, errors, &d.name);
         groups.extend(g);

@@ -2,7 +2,8 @@
 //! operator would otherwise write by hand.
 //!
 //! Directors get keepalived.conf, nftables.conf, sysctl.conf and setup.sh; real servers
-//! get sysctl.conf and setup.sh; storage servers get exports. Other file sets hold each
+//! get sysctl.conf and setup.sh; storage servers get exports; a director whose reals
+//! `lvsc run` checks gets lvsc-run.service. Other file sets hold each
 //! director's nftables data plane or its `ipvsadm-restore` rules. Templates are plain
 //! files under `templates/`; this crate reads only the IR and the per-host views.
 
@@ -15,6 +16,7 @@ mod setup;
 use std::collections::BTreeMap;
 
 use lvsc_compiler::Cluster;
+use lvsc_compiler::views::DirectorView;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -126,6 +128,12 @@ pub fn build_for(
                         ("setup.sh", setup::director(&r, c, d)),
                     ],
                 ));
+                if d.checker == lvsc_compiler::ir::Checker::Lvsc {
+                    match unit(&r, c, d) {
+                        Ok(text) => out.push(file(&d.name, "lvsc-run.service", text)),
+                        Err(e) => errors.push(e),
+                    }
+                }
             }
             for v in &hosts.reals {
                 out.extend(files_of(
@@ -183,6 +191,29 @@ fn sysctl(
         host,
         serde_json::json!({ "sysctls": sysctls }),
     )
+}
+
+/// The systemd unit that runs `lvsc run` on a director whose reals lvsc checks.
+fn unit(r: &render::Renderer, cluster: &str, d: &DirectorView) -> Result<String, BuildError> {
+    // The name goes on the unit's command line, where `%`, quotes and spaces mean more.
+    let plain = |c: char| c.is_ascii_alphanumeric() || "._-".contains(c);
+    if !d.name.chars().all(plain) {
+        return Err(BuildError {
+            host: d.name.clone(),
+            message: "a director run by systemd needs a name of letters, digits, `.`, `_` and `-`"
+                .into(),
+        });
+    }
+    Ok(r.render(
+        "lvsc-run.service",
+        cluster,
+        &d.name,
+        serde_json::json!({
+            "dataplane": d.dataplane.to_string(),
+            "vrrp": d.vrrp.is_some(),
+            "xdp": d.dataplane == lvsc_compiler::ir::Dataplane::Xdp,
+        }),
+    ))
 }
 
 /// A path as exports(5) reads it: in double quotes unless it is plain (a `#` would start a

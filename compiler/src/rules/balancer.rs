@@ -85,6 +85,25 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
             );
         }
     }
+    for d in &b.directors {
+        let dataplane = d.dataplane.as_ref().or(b.dataplane.as_ref());
+        let checker = d.checker.as_ref().or(b.checker.as_ref());
+        if let (Some(p), Some(c)) = (dataplane, checker)
+            && p.value != "ipvs"
+            && c.value == "keepalived"
+        {
+            out.push(
+                Diagnostic::error(
+                    codes::CHECKER,
+                    c.span,
+                    format!("keepalived cannot check the reals of the {} data plane", p.value),
+                )
+                .with_label("keepalived's checkers change IPVS only")
+                .with_related(p.span, format!("{} named here", p.value))
+                .with_help("use `checker lvsc` (the default there): `lvsc run` checks the reals and changes this data plane"),
+            );
+        }
+    }
     let mut top: Option<(u64, Span)> = None;
     let mut masters = Vec::new();
     for d in &b.directors {

@@ -1,6 +1,6 @@
 //! IPVS over generic netlink: the table as last read, changed one service at a time by
 //! the change set `lvsc apply` would send (a real out is weight 0, so its connections
-//! finish; a real removed from the file is removed).
+//! finish; a real removed from the file is removed). Without VRRP it holds the VIPs.
 
 use std::net::SocketAddr;
 
@@ -59,14 +59,18 @@ impl Dataplane for Ipvs {
         Ok(out)
     }
 
-    fn converge(&mut self, services: &[Service]) -> Result<String, Error> {
-        let mut view = self.director.clone();
-        view.services = services.to_vec();
+    fn converge(&mut self, view: &DirectorView) -> Result<String, Error> {
+        self.director = view.clone();
+        // Without VRRP the director holds its VIPs itself (as `lvsc apply` does); with
+        // VRRP keepalived moves them to the master.
+        if view.vrrp.is_none() {
+            lvsc_ipvs::vip::hold(&view.floating)?;
+        }
         let opts = Options {
             atomic: false,
             drain: false,
         };
-        let done = director::apply(&mut self.nl, &view, opts);
+        let done = director::apply(&mut self.nl, view, opts);
         self.live = self.nl.dump()?;
         outcome(done?)
     }

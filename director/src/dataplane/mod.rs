@@ -54,8 +54,9 @@ pub enum Error {
 pub trait Dataplane: Send {
     /// For each of `services` (by name), the real endpoints it sends traffic to now.
     fn serving(&mut self, services: &[Service]) -> Result<Serving, Error>;
-    /// Makes the data plane carry exactly `services` (as they must be carried now).
-    fn converge(&mut self, services: &[Service]) -> Result<String, Error>;
+    /// Makes the data plane carry exactly `director` (its VIPs, and its services as they
+    /// must be carried now); later updates are for this director.
+    fn converge(&mut self, director: &DirectorView) -> Result<String, Error>;
     /// Changes one service to `service`, every other left as it is.
     fn update(&mut self, service: &Service) -> Result<String, Error>;
     /// Packets and bytes per service name, where the data plane counts them.

@@ -136,10 +136,11 @@ impl Dataplane for Nftables {
         Ok(out)
     }
 
-    fn converge(&mut self, services: &[Service]) -> Result<String, Error> {
-        let mut view = self.director.clone();
-        view.services = services.to_vec();
-        let mark = shape_mark(&view);
+    fn converge(&mut self, director: &DirectorView) -> Result<String, Error> {
+        self.director = director.clone();
+        let view = director;
+        let services = &director.services;
+        let mark = shape_mark(view);
         if self.shape.is_none() && self.slots.is_empty() {
             self.read()?;
         }
@@ -164,7 +165,7 @@ impl Dataplane for Nftables {
             }
             return Ok(format!("nftables: {changed} maps updated"));
         }
-        let apply = lvsc_nftables::apply::Apply::new(&self.cluster, &view).map_err(|r| {
+        let apply = lvsc_nftables::apply::Apply::new(&self.cluster, view).map_err(|r| {
             Error::Nftables(
                 r.iter()
                     .map(ToString::to_string)

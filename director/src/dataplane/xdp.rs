@@ -60,10 +60,9 @@ impl Dataplane for Xdp {
         Ok(out)
     }
 
-    fn converge(&mut self, services: &[Service]) -> Result<String, Error> {
-        let mut view = self.director.clone();
-        view.services = services.to_vec();
-        let report = lvsc_xdp_loader::director::install(&view, &self.at, false)?;
+    fn converge(&mut self, director: &DirectorView) -> Result<String, Error> {
+        self.director = director.clone();
+        let report = lvsc_xdp_loader::director::install(director, &self.at, false)?;
         Ok(summary(&report))
     }
 

@@ -68,6 +68,12 @@ impl Lower<'_> {
                     self.finish(&a);
                     self.single_span(&mut out.dataplane, c, v);
                 }
+                "checker" => {
+                    let mut a = self.line(c);
+                    let v = self.one_of(&mut a, "a checker", at(Place::ValueOf("checker")));
+                    self.finish(&a);
+                    self.single_span(&mut out.checker, c, v);
+                }
                 _ => unreachable!("filtered by directives()"),
             }
         }
@@ -176,6 +182,7 @@ impl Lower<'_> {
             priority: None,
             state: None,
             dataplane: None,
+            checker: None,
             span: d.span,
         };
         if matches!(
@@ -227,6 +234,10 @@ impl Lower<'_> {
             "dataplane" => {
                 let v = self.one_of(a, "a data plane", at(Place::ValueOf("dataplane")));
                 self.single_span(&mut out.dataplane, d, v);
+            }
+            "checker" => {
+                let v = self.one_of(a, "a checker", at(Place::ValueOf("checker")));
+                self.single_span(&mut out.checker, d, v);
             }
             _ => {
                 let v = self.one_of(a, "a VRRP state", at(Place::ValueOf("state")));
