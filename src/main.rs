@@ -6,6 +6,17 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// For a long-running process: freed memory goes back to the system at once. mimalloc
+/// delays that by default, and `lvsc run` kept what its start (compiling the file) used:
+/// measured, the XDP director's peak RSS fell from 115 to 67 MB with no delay.
+fn return_freed_memory_at_once() {
+    /// `mi_option_purge_delay` in mimalloc.h (v2 and v3); the sys crate names no constant.
+    const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+    // SAFETY: setting an option is allowed at any time; this one only changes when freed
+    // pages are returned.
+    unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 0) }
+}
+
 #[macro_use]
 mod output;
 mod commands;
@@ -66,7 +77,10 @@ fn main() -> ExitCode {
         Command::Hosts(args) => commands::hosts::run(args),
         Command::Build(args) => commands::build::run(args),
         Command::Apply(args) => commands::apply::run(args),
-        Command::Run(args) => commands::run::run(args),
+        Command::Run(args) => {
+            return_freed_memory_at_once();
+            commands::run::run(args)
+        }
         Command::Status(args) => commands::status::run(args),
         Command::Plan(args) => commands::plan::run(args),
         Command::Import(source) => commands::import::run(source),

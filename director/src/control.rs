@@ -1,7 +1,7 @@
-//! The loop: one task per (service, real) runs its check on its own clock; the results
-//! come here, where they move the real's state and its service's quorum; a service whose
-//! effective set of reals changes gets one data-plane update, which leaves every other
-//! service alone. SIGHUP reloads the file (a file with errors is refused and the running
+//! The loop: the schedule runs each real's check on its own clock; the results come
+//! here, where they move the real's state and its service's quorum; the services whose
+//! effective set of reals changed go to the data plane in one update (the loop goes on
+//! meanwhile), which leaves every other service alone. SIGHUP reloads the file (a file with errors is refused and the running
 //! configuration stays); SIGTERM stops the checks and leaves the data plane as it is.
 
 use std::collections::HashMap;
@@ -13,23 +13,27 @@ use lvsc_compiler::ir::{Check, Service};
 use serde_json::json;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 
-use crate::check::{self, Probe};
+use crate::check::Verdict;
 use crate::config::{Config, LoadError};
 use crate::dataplane::{Dataplane, Serving};
 use crate::events::emit;
 use crate::health::{self, Quorum, RealHealth, SORRY, State};
-use crate::metrics::{Metrics, RealLabels, ReloadLabels, ServiceLabels};
+use crate::metrics::{Metrics, RealMetrics, ReloadLabels, ServiceLabels};
+use crate::schedule::{Outcome, Schedule};
 use crate::status::{RealStatus, ServiceStatus, Snapshot};
 use crate::{Error, Options};
+use futures_util::FutureExt;
+use prometheus_client::metrics::counter::Counter;
 
-/// One check's result, for the configuration it was started under.
-struct Result_ {
-    generation: u64,
-    service: usize,
-    real: usize,
-    probe: Probe,
+/// A data-plane update that ended, for the configuration it was started under.
+struct Done {
+    /// The converge count when it was sent.
+    epoch: u64,
+    /// The services it carried: (index, the service as sent).
+    sent: Vec<(usize, Service)>,
+    outcome: Result<String, crate::dataplane::Error>,
+    took: Duration,
 }
 
 /// One service as the loop tracks it.
@@ -39,6 +43,8 @@ struct Tracked {
     quorum: Quorum,
     latency: Vec<Option<Duration>>,
     errors: Vec<Option<String>>,
+    /// Each real's series.
+    metrics: Vec<RealMetrics>,
     /// What the data plane carries now (the effective service last applied).
     applied: Option<Service>,
 }
@@ -58,50 +64,75 @@ struct Loop {
     config: Config,
     services: Vec<Tracked>,
     dataplane: Arc<Mutex<Box<dyn Dataplane>>>,
+    /// Its name, for the status.
+    dataplane_name: String,
     metrics: Arc<Metrics>,
-    snapshot: Arc<Mutex<Snapshot>>,
-    results: mpsc::Sender<Result_>,
-    generation: u64,
-    checks: Vec<JoinHandle<()>>,
+    /// Checks passed, failed, and without a verdict (the director's own trouble).
+    passed: Counter,
+    failed: Counter,
+    local_errors: Counter,
+    /// When a check without a verdict was last reported, and how many since.
+    last_local_error: Option<Instant>,
+    suppressed: u64,
+    /// The checks: when each is due, and those running.
+    schedule: Schedule,
+    /// Services whose reals changed since the last update was sent.
+    dirty: std::collections::BTreeSet<usize>,
+    /// Whether an update is with the data plane now (the next one waits for it, and
+    /// carries every change made meanwhile).
+    in_flight: bool,
+    done: mpsc::Sender<Done>,
+    /// Converges so far: an update sent before the last one is stale when it ends.
+    epoch: u64,
     reloads: u64,
 }
 
 /// Runs the loop until SIGTERM or SIGINT.
-pub async fn run(opts: Options, config: Config, dp: Box<dyn Dataplane>) -> Result<(), Error> {
-    let (tx, mut rx) = mpsc::channel::<Result_>(4096);
+pub async fn run(
+    opts: Options,
+    config: Config,
+    dp: Box<dyn Dataplane>,
+    open_files: u64,
+) -> Result<(), Error> {
+    let (ask, mut asked) = mpsc::channel::<crate::status::Request>(16);
+    let (done, mut finished) = mpsc::channel::<Done>(4);
+    let metrics = Arc::new(Metrics::new());
     let mut lp = Loop {
-        metrics: Arc::new(Metrics::new()),
-        snapshot: Arc::new(Mutex::new(Snapshot {
-            cluster: config.cluster.clone(),
-            host: config.director.name.clone(),
-            dataplane: format!("{:?}", opts.kind).to_lowercase(),
-            ..Snapshot::default()
-        })),
+        dataplane_name: format!("{:?}", opts.kind).to_lowercase(),
+        passed: metrics.checks("pass"),
+        failed: metrics.checks("fail"),
+        local_errors: metrics.checks("error"),
+        last_local_error: None,
+        suppressed: 0,
+        metrics,
         opts,
         config,
         services: Vec::new(),
         dataplane: Arc::new(Mutex::new(dp)),
-        results: tx,
-        generation: 0,
-        checks: Vec::new(),
+        schedule: Schedule::new(&[]),
+        dirty: Default::default(),
+        in_flight: false,
+        done,
+        epoch: 0,
         reloads: 0,
     };
     let started = Instant::now();
     // Start from what serves now: a real that carries traffic keeps it until its checks
     // fail; one that does not waits for its first pass.
     let serving = lp.blocking(|dp, s| dp.serving(s), lp.bases()).await?;
-    lp.services = track(&lp.config, &serving, &HashMap::new());
+    lp.services = track(&lp.config, &serving, &HashMap::new(), &lp.metrics);
     lp.converge("start").await;
-    lp.spawn_checks();
+    lp.schedule = Schedule::new(&lp.bases());
     emit(
         "start",
         json!({
             "cluster": lp.config.cluster,
             "host": lp.config.director.name,
-            "dataplane": lp.snapshot.lock().expect("not poisoned").dataplane,
+            "dataplane": lp.dataplane_name,
             "services": lp.services.len(),
             "reals": lp.services.iter().map(|s| s.base.reals.len()).sum::<usize>(),
             "took_ms": started.elapsed().as_millis() as u64,
+            "open_files": open_files,
         }),
     );
     if let Some(addr) = lp.opts.metrics {
@@ -117,9 +148,8 @@ pub async fn run(opts: Options, config: Config, dp: Box<dyn Dataplane>) -> Resul
     }
     {
         let path = lp.opts.socket.clone();
-        let snap = lp.snapshot.clone();
         tokio::spawn(async move {
-            if let Err(e) = crate::status::serve(&path, snap).await {
+            if let Err(e) = crate::status::serve(&path, ask).await {
                 emit(
                     "error",
                     json!({ "what": "status socket", "error": e.to_string() }),
@@ -127,48 +157,50 @@ pub async fn run(opts: Options, config: Config, dp: Box<dyn Dataplane>) -> Resul
             }
         });
     }
-    lp.publish();
     let mut hup = signal(SignalKind::hangup()).map_err(Error::Signal)?;
     let mut term = signal(SignalKind::terminate()).map_err(Error::Signal)?;
     let mut int = signal(SignalKind::interrupt()).map_err(Error::Signal)?;
     let mut counters = tokio::time::interval(Duration::from_secs(5));
     loop {
         tokio::select! {
-            Some(r) = rx.recv() => {
-                let mut dirty = Vec::new();
-                lp.record(r, &mut dirty);
-                // Take every result already waiting, then change each service once.
-                while let Ok(r) = rx.try_recv() {
-                    lp.record(r, &mut dirty);
+            done = lp.schedule.next() => {
+                lp.record(done);
+                // Take every result already there, then change each service once.
+                while let Some(done) = lp.schedule.next().now_or_never() {
+                    lp.record(done);
                 }
-                dirty.sort_unstable();
-                dirty.dedup();
-                for i in dirty {
-                    lp.update(i).await;
-                }
-                lp.publish();
+                lp.flush();
+            }
+            Some(d) = finished.recv() => {
+                lp.finished(d).await;
+                lp.flush();
+            }
+            Some(reply) = asked.recv() => {
+                let _ = reply.send(lp.snapshot());
             }
             _ = hup.recv() => {
                 lp.reload().await;
-                lp.publish();
             }
             _ = counters.tick() => {
+                // Read beside the loop: the data plane may be busy with an update.
                 let bases = lp.bases();
                 let dp = lp.dataplane.clone();
-                let c = tokio::task::spawn_blocking(move || {
-                    dp.lock().expect("not poisoned").counters(&bases)
-                })
-                .await
-                .unwrap_or_default();
-                *lp.metrics.dataplane_counters.lock().expect("not poisoned") = c;
+                let into = lp.metrics.dataplane_counters.clone();
+                tokio::spawn(async move {
+                    let c = tokio::task::spawn_blocking(move || {
+                        dp.lock().expect("not poisoned").counters(&bases)
+                    })
+                    .await
+                    .unwrap_or_default();
+                    *into.lock().expect("not poisoned") = c;
+                });
             }
             _ = term.recv() => break,
             _ = int.recv() => break,
         }
     }
-    for t in &lp.checks {
-        t.abort();
-    }
+    // The checks under way end with the schedule.
+    drop(lp.schedule);
     let _ = std::fs::remove_file(&lp.opts.socket);
     emit(
         "stop",
@@ -183,6 +215,7 @@ fn track(
     config: &Config,
     serving: &Serving,
     old: &HashMap<(String, SocketAddr), RealHealth>,
+    metrics: &Metrics,
 ) -> Vec<Tracked> {
     config
         .director
@@ -210,10 +243,21 @@ fn track(
                 })
                 .collect();
             let live = health::live_weight(s, &health);
+            let metrics = s
+                .reals
+                .iter()
+                .zip(&health)
+                .map(|(r, h)| {
+                    let m = metrics.real(&s.name, &r.name);
+                    m.up.set(i64::from(h.serving()));
+                    m
+                })
+                .collect();
             Tracked {
                 quorum: Quorum::new(s, live),
                 latency: vec![None; s.reals.len()],
                 errors: vec![None; s.reals.len()],
+                metrics,
                 base: s.clone(),
                 health,
                 applied: None,
@@ -231,25 +275,29 @@ impl Loop {
     }
 
     /// Runs `f` on the data plane on a blocking thread (netlink, aya and nft block).
-    async fn blocking<T: Send + 'static>(
+    /// (The future holds no borrow of the loop, so the loop's own future stays `Send`.)
+    fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut dyn Dataplane, &[Service]) -> Result<T, crate::dataplane::Error>
         + Send
         + 'static,
         services: Vec<Service>,
-    ) -> Result<T, Error> {
+    ) -> impl Future<Output = Result<T, Error>> + Send + 'static {
         let dp = self.dataplane.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut dp = dp.lock().expect("not poisoned");
-            f(dp.as_mut(), &services)
-        })
-        .await
-        .expect("a data-plane step does not panic")
-        .map_err(Error::Dataplane)
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let mut dp = dp.lock().expect("not poisoned");
+                f(dp.as_mut(), &services)
+            })
+            .await
+            .expect("a data-plane step does not panic")
+            .map_err(Error::Dataplane)
+        }
     }
 
     /// Makes the whole data plane carry every service as it must now.
     async fn converge(&mut self, why: &str) {
+        self.epoch += 1;
         let want: Vec<Service> = self.services.iter().map(Tracked::effective).collect();
         let mut view = self.config.director.clone();
         view.services = want.clone();
@@ -272,43 +320,59 @@ impl Loop {
                 json!({ "what": "converge", "why": why, "error": e.to_string() }),
             ),
         }
-        for t in &self.services {
-            self.metrics
-                .service_quorum
-                .get_or_create(&ServiceLabels {
-                    service: t.base.name.clone(),
-                })
-                .set(i64::from(t.quorum.up));
+        for i in 0..self.services.len() {
+            self.publish_service(i);
         }
     }
 
     /// Records one check result; marks the service when its reals or quorum change.
-    fn record(&mut self, r: Result_, dirty: &mut Vec<usize>) {
-        if r.generation != self.generation {
-            return; // a check of the configuration before the last reload
-        }
-        let Some(t) = self.services.get_mut(r.service) else {
+    fn record(&mut self, (si, ri, probe): Outcome) {
+        let Some(t) = self.services.get_mut(si) else {
             return;
         };
         let retry = retry_of(&t.base.check);
-        let real = &t.base.reals[r.real];
-        let labels = RealLabels {
-            service: t.base.name.clone(),
-            real: real.name.clone(),
+        let real = &t.base.reals[ri];
+        let m = &t.metrics[ri];
+        m.latency.set(probe.latency.as_secs_f64());
+        t.latency[ri] = Some(probe.latency);
+        t.errors[ri] = probe.error.clone();
+        let passed = match probe.verdict {
+            Verdict::Pass => {
+                self.passed.inc();
+                true
+            }
+            Verdict::Fail => {
+                self.failed.inc();
+                false
+            }
+            Verdict::Local => {
+                // The director's trouble says nothing of the real: its state stays.
+                self.local_errors.inc();
+                let now = Instant::now();
+                self.suppressed += 1;
+                if self
+                    .last_local_error
+                    .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(10))
+                {
+                    emit(
+                        "error",
+                        json!({
+                            "what": "check",
+                            "error": probe.error,
+                            "checks_without_verdict": self.suppressed,
+                            "note": "the director could not run these checks; the reals keep their state",
+                        }),
+                    );
+                    self.last_local_error = Some(now);
+                    self.suppressed = 0;
+                }
+                return;
+            }
         };
-        self.metrics
-            .real_latency
-            .get_or_create(&labels)
-            .set(r.probe.latency.as_secs_f64());
-        t.latency[r.real] = Some(r.probe.latency);
-        t.errors[r.real] = r.probe.error.clone();
-        let before = t.health[r.real].state;
-        let changed = t.health[r.real].record(r.probe.passed, retry);
-        let after = t.health[r.real].state;
-        self.metrics
-            .real_up
-            .get_or_create(&labels)
-            .set(i64::from(t.health[r.real].serving()));
+        let before = t.health[ri].state;
+        let changed = t.health[ri].record(passed, retry);
+        let after = t.health[ri].state;
+        m.up.set(i64::from(t.health[ri].serving()));
         if before != after {
             emit(
                 "check",
@@ -318,13 +382,13 @@ impl Loop {
                     "endpoint": SocketAddr::new(real.ip, real.port).to_string(),
                     "state": after,
                     "was": before,
-                    "error": r.probe.error,
-                    "latency_ms": r.probe.latency.as_secs_f64() * 1000.0,
+                    "error": probe.error,
+                    "latency_ms": probe.latency.as_secs_f64() * 1000.0,
                 }),
             );
         }
         if changed {
-            self.metrics.real_transitions.get_or_create(&labels).inc();
+            m.transitions.inc();
             let live = t.live_weight();
             if t.quorum.update(live) {
                 emit(
@@ -332,35 +396,75 @@ impl Loop {
                     json!({ "service": t.base.name, "up": t.quorum.up, "live_weight": live, "quorum": t.quorum.value }),
                 );
             }
-            dirty.push(r.service);
+            self.dirty.insert(si);
         }
     }
 
-    /// Changes one service in the data plane to what its reals' health says.
-    async fn update(&mut self, i: usize) {
-        let want = self.services[i].effective();
-        if self.services[i].applied.as_ref() == Some(&want) {
+    /// Sends the services whose reals changed to the data plane, as one update, unless
+    /// one is under way: the loop goes on checking meanwhile, and what changes before
+    /// that update ends goes in the next.
+    fn flush(&mut self) {
+        if self.in_flight || self.dirty.is_empty() {
             return;
         }
-        let name = want.name.clone();
-        let start = Instant::now();
-        let one = want.clone();
-        match self
-            .blocking(move |dp, _| dp.update(&one), Vec::new())
+        let sent: Vec<(usize, Service)> = std::mem::take(&mut self.dirty)
+            .into_iter()
+            .filter_map(|i| {
+                let want = self.services[i].effective();
+                (self.services[i].applied.as_ref() != Some(&want)).then_some((i, want))
+            })
+            .collect();
+        for &(i, _) in &sent {
+            self.publish_service(i);
+        }
+        if sent.is_empty() {
+            return;
+        }
+        self.in_flight = true;
+        let dp = self.dataplane.clone();
+        let done = self.done.clone();
+        let epoch = self.epoch;
+        tokio::spawn(async move {
+            let start = Instant::now();
+            let services: Vec<Service> = sent.iter().map(|(_, s)| s.clone()).collect();
+            let outcome = tokio::task::spawn_blocking(move || {
+                dp.lock().expect("not poisoned").update(&services)
+            })
             .await
-        {
+            .expect("a data-plane step does not panic");
+            let _ = done
+                .send(Done {
+                    epoch,
+                    sent,
+                    outcome,
+                    took: start.elapsed(),
+                })
+                .await;
+        });
+    }
+
+    /// An update ended: what it carried is applied, or (maps full, a refused step) the
+    /// whole data plane converges.
+    async fn finished(&mut self, d: Done) {
+        self.in_flight = false;
+        if d.epoch != self.epoch {
+            return; // a converge has set everything since
+        }
+        let names: Vec<&str> = d.sent.iter().map(|(_, s)| s.name.as_str()).collect();
+        match d.outcome {
             Ok(summary) => {
-                self.services[i].applied = Some(want);
                 emit(
                     "dataplane",
-                    json!({ "service": name, "change": summary, "took_ms": start.elapsed().as_millis() as u64 }),
+                    json!({ "services": names, "change": summary, "took_ms": d.took.as_millis() as u64 }),
                 );
+                for (i, s) in d.sent {
+                    self.services[i].applied = Some(s);
+                }
             }
             Err(e) => {
-                // The one-service path failed (maps full, a refused step): converge all.
                 emit(
                     "error",
-                    json!({ "what": "update", "service": name, "error": e.to_string() }),
+                    json!({ "what": "update", "services": names, "error": e.to_string() }),
                 );
                 self.converge("after a failed update").await;
             }
@@ -410,14 +514,24 @@ impl Loop {
             })
             .collect();
         // A real new to the file is pending, whatever the data plane says.
-        self.services = track(&config, &Serving::new(), &old);
-        self.config = config;
-        self.generation += 1;
-        for t in self.checks.drain(..) {
-            t.abort();
+        let new = track(&config, &Serving::new(), &old, &self.metrics);
+        // The series of reals gone from the file go with them.
+        for t in &self.services {
+            for r in &t.base.reals {
+                let kept = new.iter().any(|n| {
+                    n.base.name == t.base.name && n.base.reals.iter().any(|k| k.name == r.name)
+                });
+                if !kept {
+                    self.metrics.forget_real(&t.base.name, &r.name);
+                }
+            }
         }
+        self.services = new;
+        self.config = config;
+        // The checks of the old configuration end here (those running are dropped).
+        self.schedule = Schedule::new(&[]);
         self.converge("reload").await;
-        self.spawn_checks();
+        self.schedule = Schedule::new(&self.bases());
         self.reloads += 1;
         self.metrics
             .reloads
@@ -431,74 +545,33 @@ impl Loop {
         );
     }
 
-    /// One task per checked real, each on its own clock, spread over the interval.
-    fn spawn_checks(&mut self) {
-        for (si, t) in self.services.iter().enumerate() {
-            let Some(every) = every_of(&t.base.check) else {
-                continue;
-            };
-            for (ri, r) in t.base.reals.iter().enumerate() {
-                if r.name == SORRY {
-                    continue;
-                }
-                let Some(at) = check::target(&t.base.check, SocketAddr::new(r.ip, r.port)) else {
-                    continue;
-                };
-                let check = t.base.check.clone();
-                let tx = self.results.clone();
-                let generation = self.generation;
-                // A steady spread: each real's first check at its own offset, at most one
-                // second in (a pending real should not wait a whole interval).
-                let spread = every.min(Duration::from_secs(1));
-                let h = lvsc_maglev::fnv1a(format!("{}/{}", t.base.name, r.name).as_bytes(), 0);
-                let offset = Duration::from_nanos(h % spread.as_nanos().max(1) as u64);
-                self.checks.push(tokio::spawn(async move {
-                    let mut next = tokio::time::Instant::now() + offset;
-                    loop {
-                        tokio::time::sleep_until(next).await;
-                        next += every;
-                        let probe = check::probe(&check, at).await;
-                        let msg = Result_ {
-                            generation,
-                            service: si,
-                            real: ri,
-                            probe,
-                        };
-                        if tx.send(msg).await.is_err() {
-                            return;
-                        }
-                    }
-                }));
-            }
-        }
+    /// Sets the service metrics of service `i`: its live weight and its quorum.
+    fn publish_service(&self, i: usize) {
+        let t = &self.services[i];
+        let labels = ServiceLabels {
+            service: t.base.name.clone(),
+        };
+        self.metrics
+            .service_live_weight
+            .get_or_create(&labels)
+            .set(i64::from(t.live_weight()));
+        self.metrics
+            .service_quorum
+            .get_or_create(&labels)
+            .set(i64::from(t.quorum.up));
     }
 
-    /// Publishes the state to the status socket and the service metrics.
-    fn publish(&self) {
-        let mut snap = self.snapshot.lock().expect("not poisoned");
-        snap.reloads = self.reloads;
-        snap.services = self
+    /// The state as `lvsc status` shows it, built when asked.
+    fn snapshot(&self) -> Snapshot {
+        let services = self
             .services
             .iter()
             .map(|t| {
                 let applied = t.applied.as_ref();
-                let live = t.live_weight();
-                self.metrics
-                    .service_live_weight
-                    .get_or_create(&ServiceLabels {
-                        service: t.base.name.clone(),
-                    })
-                    .set(i64::from(live));
-                self.metrics
-                    .service_quorum
-                    .get_or_create(&ServiceLabels {
-                        service: t.base.name.clone(),
-                    })
-                    .set(i64::from(t.quorum.up));
                 ServiceStatus {
                     name: t.base.name.clone(),
                     quorum_up: t.quorum.up,
-                    live_weight: live,
+                    live_weight: t.live_weight(),
                     quorum: t.quorum.value,
                     sorry_active: applied.is_some_and(|a| a.reals.iter().any(|r| r.name == SORRY)),
                     reals: t
@@ -522,16 +595,13 @@ impl Loop {
                 }
             })
             .collect();
-    }
-}
-
-fn every_of(c: &Check) -> Option<Duration> {
-    match c {
-        Check::None => None,
-        Check::Tcp { timing }
-        | Check::Http { timing, .. }
-        | Check::Https { timing, .. }
-        | Check::Misc { timing, .. } => Some(Duration::from_millis(timing.every_ms.max(1))),
+        Snapshot {
+            cluster: self.config.cluster.clone(),
+            host: self.config.director.name.clone(),
+            dataplane: self.dataplane_name.clone(),
+            reloads: self.reloads,
+            services,
+        }
     }
 }
 

@@ -16,6 +16,7 @@ pub mod dataplane;
 pub mod events;
 pub mod health;
 pub mod metrics;
+pub mod schedule;
 pub mod status;
 
 use std::net::SocketAddr;
@@ -55,10 +56,15 @@ pub enum Error {
     /// The runtime could not start.
     #[error("runtime: {0}")]
     Runtime(std::io::Error),
+    /// Another loop runs (its status socket answers).
+    #[error("{0}")]
+    Running(std::io::Error),
 }
 
 /// Runs the loop until SIGTERM or SIGINT.
 pub fn run(opts: Options) -> Result<(), Error> {
+    status::ensure_free(&opts.socket).map_err(Error::Running)?;
+    let open_files = raise_fd_limit();
     let config = config::Config::load(&opts.file, opts.host.as_deref())?;
     // Checks are I/O-bound and many: one thread runs them all; data-plane steps, which
     // block on netlink, aya or nft, run on the blocking pool.
@@ -73,6 +79,37 @@ pub fn run(opts: Options) -> Result<(), Error> {
             &config.director,
             opts.xdp.clone(),
         )?;
-        control::run(opts, config, dp).await
+        // The loop runs as a task, not as the runtime's root future: waking a task on
+        // the runtime's own thread is a queue push, while waking the root future writes
+        // to an eventfd, a system call for every finished check.
+        tokio::spawn(control::run(opts, config, dp, open_files))
+            .await
+            .expect("the loop does not panic")
     })
+}
+
+/// Every check in flight holds a socket: lifts the soft limit on open files to the hard
+/// one, and the hard one to 65,536 where allowed (root), as keepalived does.
+fn raise_fd_limit() -> u64 {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let now = getrlimit(Resource::Nofile);
+    let hard = now.maximum.unwrap_or(u64::MAX);
+    let want = hard.max(65_536);
+    let raised = setrlimit(
+        Resource::Nofile,
+        Rlimit {
+            current: Some(want),
+            maximum: Some(want),
+        },
+    );
+    if raised.is_err() {
+        let _ = setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: Some(hard),
+                maximum: now.maximum,
+            },
+        );
+    }
+    getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX)
 }

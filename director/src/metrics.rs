@@ -41,6 +41,13 @@ pub struct ReloadLabels {
     pub result: String,
 }
 
+/// Labels of a count of checks.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CheckLabels {
+    /// `pass` or `fail`.
+    pub result: String,
+}
+
 /// Every metric of the loop.
 pub struct Metrics {
     registry: Registry,
@@ -56,8 +63,56 @@ pub struct Metrics {
     pub service_quorum: Family<ServiceLabels, Gauge>,
     /// Reloads (SIGHUP), by outcome.
     pub reloads: Family<ReloadLabels, Counter>,
+    /// Checks run, by result.
+    pub checks: Family<CheckLabels, Counter>,
     /// The data plane's own counters, refreshed by the loop: (service, packets, bytes).
     pub dataplane_counters: Arc<Mutex<Vec<(String, u64, u64)>>>,
+}
+
+/// One real's series, looked up once: a check then costs a few atomic stores.
+#[derive(Clone, Debug, Default)]
+pub struct RealMetrics {
+    /// `lvsc_real_up`.
+    pub up: Gauge,
+    /// `lvsc_real_check_latency_seconds`.
+    pub latency: Gauge<f64, AtomicU64>,
+    /// `lvsc_real_transitions_total`.
+    pub transitions: Counter,
+}
+
+impl Metrics {
+    /// The series of `real` of `service`.
+    pub fn real(&self, service: &str, real: &str) -> RealMetrics {
+        let labels = RealLabels {
+            service: service.to_string(),
+            real: real.to_string(),
+        };
+        RealMetrics {
+            up: self.real_up.get_or_create(&labels).clone(),
+            latency: self.real_latency.get_or_create(&labels).clone(),
+            transitions: self.real_transitions.get_or_create(&labels).clone(),
+        }
+    }
+
+    /// Forgets the series of `real` of `service` (gone from the file).
+    pub fn forget_real(&self, service: &str, real: &str) {
+        let labels = RealLabels {
+            service: service.to_string(),
+            real: real.to_string(),
+        };
+        self.real_up.remove(&labels);
+        self.real_latency.remove(&labels);
+        self.real_transitions.remove(&labels);
+    }
+
+    /// The counter of checks with `result` (`pass` or `fail`).
+    pub fn checks(&self, result: &str) -> Counter {
+        self.checks
+            .get_or_create(&CheckLabels {
+                result: result.to_string(),
+            })
+            .clone()
+    }
 }
 
 /// The kernel's counters as constant counters at each scrape.
@@ -114,6 +169,7 @@ impl Metrics {
             service_live_weight: Family::default(),
             service_quorum: Family::default(),
             reloads: Family::default(),
+            checks: Family::default(),
             dataplane_counters: Arc::new(Mutex::new(Vec::new())),
         };
         registry.register(
@@ -145,6 +201,11 @@ impl Metrics {
             "reloads",
             "Configuration reloads, by result.",
             m.reloads.clone(),
+        );
+        registry.register(
+            "checks",
+            "Checks run, by result (pass or fail).",
+            m.checks.clone(),
         );
         registry.register_collector(Box::new(KernelCounters(m.dataplane_counters.clone())));
         Metrics { registry, ..m }

@@ -3,7 +3,6 @@
 
 use std::io::Read;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
@@ -77,8 +76,26 @@ impl<'de> Deserialize<'de> for State {
     }
 }
 
-/// Answers every connection on `path` with the current snapshot.
-pub async fn serve(path: &Path, snapshot: Arc<Mutex<Snapshot>>) -> std::io::Result<()> {
+/// Refuses to start beside another loop: one that answers on `path` is running.
+pub fn ensure_free(path: &Path) -> std::io::Result<()> {
+    match std::os::unix::net::UnixStream::connect(path) {
+        Ok(_) => Err(std::io::Error::new(
+            std::io::ErrorKind::AddrInUse,
+            format!(
+                "another `lvsc run` answers on {}: two loops would fight over the data plane",
+                path.display()
+            ),
+        )),
+        Err(_) => Ok(()),
+    }
+}
+
+/// A request for the loop's state: the loop answers on the channel it carries.
+pub type Request = tokio::sync::oneshot::Sender<Snapshot>;
+
+/// Answers every connection on `path` with the loop's state, asked of the loop through
+/// `ask` when a client connects (so checks cost nothing to keep the status current).
+pub async fn serve(path: &Path, ask: tokio::sync::mpsc::Sender<Request>) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -94,11 +111,16 @@ pub async fn serve(path: &Path, snapshot: Arc<Mutex<Snapshot>>) -> std::io::Resu
     std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
     loop {
         let (mut stream, _) = listener.accept().await?;
-        let text = {
-            let s = snapshot.lock().expect("not poisoned");
-            serde_json::to_string(&*s).expect("the snapshot serialises")
-        };
+        let ask = ask.clone();
         tokio::spawn(async move {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            if ask.send(tx).await.is_err() {
+                return;
+            }
+            let Ok(snapshot) = rx.await else {
+                return;
+            };
+            let text = serde_json::to_string(&snapshot).expect("the snapshot serialises");
             let _ = stream.write_all(text.as_bytes()).await;
             let _ = stream.shutdown().await;
         });
@@ -116,4 +138,25 @@ pub fn query(path: &Path) -> std::io::Result<Snapshot> {
     let mut text = String::new();
     s.read_to_string(&mut text)?;
     serde_json::from_str(&text).map_err(std::io::Error::other)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_loop_is_refused_while_the_first_answers() {
+        let dir = std::env::temp_dir().join(format!("lvsc-status-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("run.sock");
+        let _ = std::fs::remove_file(&path);
+        assert!(ensure_free(&path).is_ok(), "no socket yet");
+        let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        let err = ensure_free(&path).unwrap_err();
+        assert!(err.to_string().contains("another `lvsc run`"), "{err}");
+        drop(listener);
+        assert!(path.exists(), "a dead loop's socket stays behind");
+        assert!(ensure_free(&path).is_ok(), "nobody answers on it");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

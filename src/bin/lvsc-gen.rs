@@ -16,6 +16,12 @@ struct Args {
     /// Real servers per service.
     #[arg(long, default_value_t = 16)]
     reals: u32,
+    /// Seconds between two checks of a real.
+    #[arg(long, default_value_t = 5)]
+    every: u32,
+    /// Seconds a check may take.
+    #[arg(long, default_value_t = 2)]
+    timeout: u32,
     /// Output directory (created if missing).
     #[arg(long)]
     out: PathBuf,
@@ -44,11 +50,13 @@ fn main() -> std::io::Result<()> {
         let v = vip(i);
         let _ = write!(
             lvs,
-            "\npool p{i} {{\n  port 80\n  check tcp every 5s timeout 2s\n"
+            "\npool p{i} {{\n  port 80\n  check tcp every {}s timeout {}s\n",
+            a.every, a.timeout
         );
         let _ = write!(
             ka,
-            "\nvirtual_server {v} 80 {{\n  delay_loop 5\n  lb_algo wlc\n  lb_kind DR\n  protocol TCP\n"
+            "\nvirtual_server {v} 80 {{\n  delay_loop {}\n  lb_algo wlc\n  lb_kind DR\n  protocol TCP\n",
+            a.every
         );
         for j in 0..a.reals {
             let r = real(i, j);
@@ -56,7 +64,8 @@ fn main() -> std::io::Result<()> {
             let _ = writeln!(lvs, "  real r{i}-{j} {r} weight {w}");
             let _ = write!(
                 ka,
-                "  real_server {r} 80 {{\n    weight {w}\n    TCP_CHECK {{\n      connect_timeout 2\n    }}\n  }}\n"
+                "  real_server {r} 80 {{\n    weight {w}\n    TCP_CHECK {{\n      connect_timeout {}\n    }}\n  }}\n",
+                a.timeout
             );
         }
         let _ = write!(

@@ -206,7 +206,10 @@ fn scripts_pass_shellcheck_and_bash_n() {
 /// get no unit.
 #[test]
 fn units_pass_systemd_analyze_verify() {
-    if !system_test_can_run("systemd-analyze verify", &["systemd-analyze", "unshare", "mount"]) {
+    if !system_test_can_run(
+        "systemd-analyze verify",
+        &["systemd-analyze", "unshare", "mount"],
+    ) {
         return;
     }
     let mut units = Vec::new();

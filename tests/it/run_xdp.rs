@@ -195,7 +195,7 @@ fn run_checks_reals_and_switches_one_xdp_table() {
     let log = lp.log();
     assert!(
         log.lines()
-            .any(|l| l.contains("\"service\":\"www\"")
+            .any(|l| l.contains("\"services\":[\"www\"]")
                 && l.contains("0 added, 1 changed, 0 removed")),
         "one table switched: {log}"
     );

@@ -104,25 +104,20 @@ pub fn apply(kernel: &mut impl Kernel, d: &DirectorView, opts: Options) -> Resul
     })
 }
 
-/// Changes one service of the kernel's table to `service`, leaving the others alone;
-/// `live` is the table as last read, and follows what the kernel acknowledged (or is
-/// read again after a refusal, so it stays the truth).
-pub fn update_service(
+/// Changes these services of the kernel's table to `services` (one batch), leaving the
+/// others alone; `live` is the table as last read, and follows what the kernel
+/// acknowledged (or is read again after a refusal, so it stays the truth).
+pub fn update_services(
     kernel: &mut impl Kernel,
     live: &mut Table,
-    service: &Service,
+    services: &[Service],
 ) -> Result<Applied, Error> {
-    let want = desired(std::slice::from_ref(service));
-    let Some((key, vs)) = want.services.iter().next() else {
-        return Ok(Applied {
-            steps: Vec::new(),
-            messages_sent: 0,
-            refused: None,
-        });
-    };
+    let want = desired(services);
     let mut now = Table::default();
-    if let Some(l) = live.services.get(key) {
-        now.services.insert(key.clone(), l.clone());
+    for key in want.services.keys() {
+        if let Some(l) = live.services.get(key) {
+            now.services.insert(key.clone(), l.clone());
+        }
     }
     let steps = diff(&now, &want, false);
     if steps.is_empty() {
@@ -135,7 +130,7 @@ pub fn update_service(
     let outcome = kernel.apply(&steps);
     let refused = match outcome.refused {
         None => {
-            live.services.insert(key.clone(), vs.clone());
+            live.services.extend(want.services);
             None
         }
         Some((at, error)) => {

@@ -13,11 +13,13 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 
+use super::Failure;
+
 /// GETs `path` from `at` (over TLS with `tls`); passes when the status is `expect`.
-pub async fn get(at: SocketAddr, path: &str, expect: u16, tls: bool) -> Result<(), String> {
+pub async fn get(at: SocketAddr, path: &str, expect: u16, tls: bool) -> Result<(), Failure> {
     let tcp = tokio::net::TcpStream::connect(at)
         .await
-        .map_err(|e| format!("connect to {at}: {e}"))?;
+        .map_err(|e| Failure::io(format_args!("connect to {at}"), &e))?;
     let status = if tls {
         let name = ServerName::IpAddress(at.ip().into());
         let stream = connector()
@@ -31,7 +33,7 @@ pub async fn get(at: SocketAddr, path: &str, expect: u16, tls: bool) -> Result<(
     if status == expect {
         Ok(())
     } else {
-        Err(format!("{path} answered {status}, not {expect}"))
+        Err(format!("{path} answered {status}, not {expect}").into())
     }
 }
 
@@ -164,6 +166,9 @@ mod tests {
         assert!(req.contains("host: 127.0.0.1"), "{req}");
         let (at, _) = server(503).await;
         let err = get(at, "/", 200, false).await.unwrap_err();
-        assert!(err.contains("503"), "{err}");
+        assert!(
+            matches!(&err, Failure::Real(e) if e.contains("503")),
+            "{err:?}"
+        );
     }
 }

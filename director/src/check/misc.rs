@@ -4,10 +4,14 @@
 use std::process::Stdio;
 use std::time::Duration;
 
+use super::Failure;
+
 /// Runs `command`; passes on exit status 0.
-pub async fn run(command: &str, timeout_ms: u64) -> Result<(), String> {
+pub async fn run(command: &str, timeout_ms: u64) -> Result<(), Failure> {
     let mut words = command.split(' ').filter(|w| !w.is_empty());
-    let program = words.next().ok_or("an empty command")?;
+    let program = words
+        .next()
+        .ok_or_else(|| Failure::Real("an empty command".into()))?;
     let mut child = tokio::process::Command::new(program)
         .args(words)
         .stdin(Stdio::null())
@@ -15,14 +19,14 @@ pub async fn run(command: &str, timeout_ms: u64) -> Result<(), String> {
         .stderr(Stdio::null())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| format!("run {program}: {e}"))?;
+        .map_err(|e| Failure::io(format_args!("run {program}"), &e))?;
     match tokio::time::timeout(Duration::from_millis(timeout_ms), child.wait()).await {
         Ok(Ok(status)) if status.success() => Ok(()),
-        Ok(Ok(status)) => Err(format!("{program} exited with {status}")),
-        Ok(Err(e)) => Err(format!("wait for {program}: {e}")),
+        Ok(Ok(status)) => Err(format!("{program} exited with {status}").into()),
+        Ok(Err(e)) => Err(Failure::Local(format!("wait for {program}: {e}"))),
         Err(_) => {
             let _ = child.kill().await;
-            Err(format!("{program} ran past {timeout_ms} ms"))
+            Err(format!("{program} ran past {timeout_ms} ms").into())
         }
     }
 }
@@ -37,7 +41,10 @@ mod tests {
         assert!(run("/bin/false", 2000).await.is_err());
         assert!(run("/bin/sh -c exit 0", 2000).await.is_ok());
         let slow = run("/bin/sleep 5", 100).await.unwrap_err();
-        assert!(slow.contains("ran past"), "{slow}");
+        assert!(
+            matches!(&slow, Failure::Real(e) if e.contains("ran past")),
+            "{slow:?}"
+        );
         assert!(run("/nonexistent/check", 2000).await.is_err());
     }
 }

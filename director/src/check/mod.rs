@@ -13,12 +13,57 @@ use lvsc_compiler::ir::Check;
 /// What one probe found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Probe {
-    /// Whether the check passed.
-    pub passed: bool,
+    /// Pass, fail, or no verdict.
+    pub verdict: Verdict,
     /// How long it took.
     pub latency: Duration,
-    /// Why it failed, when it did.
+    /// When it ended.
+    pub ended: Instant,
+    /// Why it did not pass, when it did not.
     pub error: Option<String>,
+}
+
+/// A probe's verdict on the real.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The real passed.
+    Pass,
+    /// The real failed.
+    Fail,
+    /// The director could not run the check (out of file descriptors, memory or
+    /// buffers): nothing is known of the real, whose state stays as it was.
+    Local,
+}
+
+/// Why a probe did not pass.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// The real's answer (or its silence).
+    Real(String),
+    /// The director's own trouble.
+    Local(String),
+}
+
+impl From<String> for Failure {
+    fn from(s: String) -> Self {
+        Failure::Real(s)
+    }
+}
+
+impl Failure {
+    /// An I/O error of `what`: the director's when it ran out of something, else the real's.
+    pub fn io(what: impl std::fmt::Display, e: &std::io::Error) -> Failure {
+        const EMFILE: i32 = 24;
+        const ENFILE: i32 = 23;
+        const ENOMEM: i32 = 12;
+        const ENOBUFS: i32 = 105;
+        const EAGAIN: i32 = 11;
+        let text = format!("{what}: {e}");
+        match e.raw_os_error() {
+            Some(EMFILE | ENFILE | ENOMEM | ENOBUFS | EAGAIN) => Failure::Local(text),
+            _ => Failure::Real(text),
+        }
+    }
 }
 
 /// Where a check goes: the real's address and port, or the check's own port.
@@ -34,45 +79,66 @@ pub fn target(check: &Check, real: SocketAddr) -> Option<SocketAddr> {
 }
 
 /// Runs `check` once against `at`, bounded by its timeout.
+///
+/// The HTTP, TLS and command probes are boxed: a waiting check then holds a few hundred
+/// bytes instead of the largest probe's state (kilobytes), which adds up over thousands
+/// of reals.
 pub async fn probe(check: &Check, at: SocketAddr) -> Probe {
+    // Two clock reads per check, no more: on hosts whose clock source is not the TSC
+    // (virtual machines) each is a system call, and thousands of checks run a second.
     let start = Instant::now();
-    let outcome = match check {
+    let outcome: Result<(), Failure> = match check {
         Check::None => Ok(()),
-        Check::Tcp { timing } => bounded(timing.timeout_ms, tcp(at)).await,
+        Check::Tcp { timing } => bounded(start, timing.timeout_ms, tcp(at)).await,
         Check::Http {
             path,
             expect,
             timing,
-        } => bounded(timing.timeout_ms, http::get(at, path, *expect, false)).await,
+        } => {
+            let get = Box::pin(http::get(at, path, *expect, false));
+            bounded(start, timing.timeout_ms, get).await
+        }
         Check::Https {
             path,
             expect,
             timing,
-        } => bounded(timing.timeout_ms, http::get(at, path, *expect, true)).await,
-        Check::Misc { command, timing } => misc::run(command, timing.timeout_ms).await,
+        } => {
+            let get = Box::pin(http::get(at, path, *expect, true));
+            bounded(start, timing.timeout_ms, get).await
+        }
+        Check::Misc { command, timing } => Box::pin(misc::run(command, timing.timeout_ms)).await,
+    };
+    let ended = Instant::now();
+    let (verdict, error) = match outcome {
+        Ok(()) => (Verdict::Pass, None),
+        Err(Failure::Real(e)) => (Verdict::Fail, Some(e)),
+        Err(Failure::Local(e)) => (Verdict::Local, Some(e)),
     };
     Probe {
-        passed: outcome.is_ok(),
-        latency: start.elapsed(),
-        error: outcome.err(),
+        verdict,
+        latency: ended - start,
+        ended,
+        error,
     }
 }
 
 async fn bounded(
+    start: Instant,
     timeout_ms: u64,
-    f: impl Future<Output = Result<(), String>>,
-) -> Result<(), String> {
-    match tokio::time::timeout(Duration::from_millis(timeout_ms), f).await {
+    f: impl Future<Output = Result<(), Failure>>,
+) -> Result<(), Failure> {
+    let deadline = tokio::time::Instant::from_std(start + Duration::from_millis(timeout_ms));
+    match tokio::time::timeout_at(deadline, f).await {
         Ok(r) => r,
-        Err(_) => Err(format!("no answer within {timeout_ms} ms")),
+        Err(_) => Err(Failure::Real(format!("no answer within {timeout_ms} ms"))),
     }
 }
 
-async fn tcp(at: SocketAddr) -> Result<(), String> {
+async fn tcp(at: SocketAddr) -> Result<(), Failure> {
     tokio::net::TcpStream::connect(at)
         .await
         .map(drop)
-        .map_err(|e| format!("connect to {at}: {e}"))
+        .map_err(|e| Failure::io(format_args!("connect to {at}"), &e))
 }
 
 #[cfg(test)]
@@ -94,10 +160,15 @@ mod tests {
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let at = l.local_addr().unwrap();
         let check = Check::Tcp { timing: timing() };
-        assert!(probe(&check, at).await.passed);
+        assert_eq!(probe(&check, at).await.verdict, Verdict::Pass);
         drop(l);
+        // A bound socket that does not listen refuses connections and keeps the port from
+        // being reused (or self-connected to) while the test runs.
+        let closed = tokio::net::TcpSocket::new_v4().unwrap();
+        closed.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let at = closed.local_addr().unwrap();
         let p = probe(&check, at).await;
-        assert!(!p.passed);
+        assert_eq!(p.verdict, Verdict::Fail);
         assert!(p.error.unwrap().contains("connect"));
     }
 
@@ -111,5 +182,18 @@ mod tests {
             Some("192.0.2.1:9000".parse().unwrap())
         );
         assert_eq!(target(&Check::None, real), None);
+    }
+
+    #[test]
+    fn a_waiting_check_is_small() {
+        let real: SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let check = Check::Https {
+            path: "/".into(),
+            expect: 200,
+            timing: timing(),
+        };
+        // Thousands of these wait at once: the probes' own state is boxed.
+        let size = std::mem::size_of_val(&probe(&check, real));
+        assert!(size <= 1024, "a probe future takes {size} bytes");
     }
 }

@@ -30,7 +30,10 @@ impl Ipvs {
 /// An apply's outcome as a summary line, or the refusal as an error.
 fn outcome(done: Applied) -> Result<String, Error> {
     match done.refused {
-        None => Ok(format!("{} IPVS steps", done.steps.len())),
+        None => Ok(match done.steps.len() {
+            1 => "1 IPVS step".to_string(),
+            n => format!("{n} IPVS steps"),
+        }),
         Some(r) => Err(Error::IpvsRefused {
             step: done.steps[r.at].to_string(),
             error: r.error,
@@ -75,11 +78,11 @@ impl Dataplane for Ipvs {
         outcome(done?)
     }
 
-    fn update(&mut self, service: &Service) -> Result<String, Error> {
-        outcome(director::update_service(
+    fn update(&mut self, services: &[Service]) -> Result<String, Error> {
+        outcome(director::update_services(
             &mut self.nl,
             &mut self.live,
-            service,
+            services,
         )?)
     }
 }

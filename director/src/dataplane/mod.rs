@@ -57,8 +57,9 @@ pub trait Dataplane: Send {
     /// Makes the data plane carry exactly `director` (its VIPs, and its services as they
     /// must be carried now); later updates are for this director.
     fn converge(&mut self, director: &DirectorView) -> Result<String, Error>;
-    /// Changes one service to `service`, every other left as it is.
-    fn update(&mut self, service: &Service) -> Result<String, Error>;
+    /// Changes these services to `services` (in one step where the data plane can),
+    /// every other left as it is.
+    fn update(&mut self, services: &[Service]) -> Result<String, Error>;
     /// Packets and bytes per service name, where the data plane counts them.
     fn counters(&mut self, _services: &[Service]) -> Vec<(String, u64, u64)> {
         Vec::new()

@@ -179,17 +179,31 @@ impl Dataplane for Nftables {
         Ok("nftables: table loaded in one transaction".into())
     }
 
-    fn update(&mut self, service: &Service) -> Result<String, Error> {
-        let map = map_name(service);
-        let new = slots(service);
-        let old = self.slots.get(&map).cloned().unwrap_or_default();
-        let Some(script) = element_changes(&map, &old, &new) else {
+    fn update(&mut self, services: &[Service]) -> Result<String, Error> {
+        // One nft transaction for every map that changes.
+        let mut script = String::new();
+        let mut moved = 0;
+        let mut maps = Vec::new();
+        for s in services {
+            let map = map_name(s);
+            let new = slots(s);
+            let old = self.slots.get(&map).cloned().unwrap_or_default();
+            if let Some(part) = element_changes(&map, &old, &new) {
+                script += &part;
+                moved += old.iter().filter(|(k, v)| new.get(k) != Some(v)).count()
+                    + new.keys().filter(|k| !old.contains_key(k)).count();
+                maps.push((map, new));
+            }
+        }
+        if maps.is_empty() {
             return Ok("nftables: unchanged".into());
-        };
+        }
         self.run_nft(&script)?;
-        let moved = old.iter().filter(|(k, v)| new.get(k) != Some(v)).count()
-            + new.keys().filter(|k| !old.contains_key(k)).count();
-        self.slots.insert(map, new);
-        Ok(format!("nftables: {moved} slots of one map"))
+        let n = maps.len();
+        self.slots.extend(maps);
+        Ok(match n {
+            1 => format!("nftables: {moved} slots of one map"),
+            n => format!("nftables: {moved} slots of {n} maps"),
+        })
     }
 }

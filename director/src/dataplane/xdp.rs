@@ -66,12 +66,9 @@ impl Dataplane for Xdp {
         Ok(summary(&report))
     }
 
-    fn update(&mut self, service: &Service) -> Result<String, Error> {
-        let one = std::slice::from_ref(service);
-        match lvsc_xdp_loader::director::update(&self.director, one, &self.at) {
-            Ok(r) => Ok(summary(&r)),
-            Err(e) => Err(e.into()),
-        }
+    fn update(&mut self, services: &[Service]) -> Result<String, Error> {
+        let report = lvsc_xdp_loader::director::update(&self.director, services, &self.at)?;
+        Ok(summary(&report))
     }
 
     fn counters(&mut self, services: &[Service]) -> Vec<(String, u64, u64)> {
