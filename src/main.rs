@@ -55,6 +55,8 @@ enum Command {
     Run(commands::run::Args),
     /// The state of every service and real, from the running `lvsc run`.
     Status(commands::status::Args),
+    /// Which real each data plane sends a flow to, and why.
+    Explain(commands::explain::Args),
     /// Print a map image (from `build --target ebpf`) for people; exit 1 when corrupt.
     Inspect(commands::inspect::Args),
     /// Per-service packet and byte counters of the XDP load balancer.
@@ -82,6 +84,7 @@ fn main() -> ExitCode {
             commands::run::run(args)
         }
         Command::Status(args) => commands::status::run(args),
+        Command::Explain(args) => commands::explain::run(args),
         Command::Plan(args) => commands::plan::run(args),
         Command::Import(source) => commands::import::run(source),
         Command::Stats(args) => commands::stats::run(args),

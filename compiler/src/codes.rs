@@ -65,6 +65,10 @@ lvsc_lang::codes! {
     NO_DIRECTOR = "lvsc::balancer::no-director";
     /// keepalived's checkers named for a data plane they cannot drive.
     CHECKER = "lvsc::balancer::checker";
+    /// A feature a data plane honours only in part.
+    DATAPLANE_APPROXIMATED = "lvsc::dataplane::approximated";
+    /// A feature a data plane cannot honour.
+    DATAPLANE_REFUSED = "lvsc::dataplane::refused";
     /// A director or gateway address without a prefix length.
     ADDRESS_PREFIX = "lvsc::balancer::address-prefix";
     /// A secret written in the file.

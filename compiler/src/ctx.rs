@@ -77,11 +77,13 @@ pub struct Ctx<'a> {
     pub pools: HashMap<&'a str, &'a Pool>,
     /// Inherited defaults (empty when the file has none).
     pub defaults: Defaults,
+    /// The data plane every director runs on (`--backend`), instead of what the file names.
+    pub backend: Option<crate::ir::Dataplane>,
 }
 
 impl<'a> Ctx<'a> {
     /// Indexes `file`.
-    pub fn new(file: &'a SourceFile) -> Self {
+    pub fn new(file: &'a SourceFile, backend: Option<crate::ir::Dataplane>) -> Self {
         let mut pools = HashMap::default();
         for p in &file.pools {
             pools.entry(p.name.value.as_str()).or_insert(p);
@@ -90,6 +92,7 @@ impl<'a> Ctx<'a> {
             file,
             pools,
             defaults: file.defaults.clone().unwrap_or_default(),
+            backend,
         }
     }
 

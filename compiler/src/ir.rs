@@ -96,7 +96,9 @@ pub struct Director {
 }
 
 /// What balances on a director, and so who checks its reals.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Dataplane {
     /// The kernel's IPVS table; keepalived checks the reals unless `checker lvsc`.
@@ -234,6 +236,24 @@ pub struct Service {
 }
 
 impl Service {
+    /// The weight each real has in a hashing data plane's table (nftables, XDP): its
+    /// own, except that `rr` ignores weights (any weight above 0 counts as 1) and `fo`
+    /// gives everything to the first real of the highest weight, as IPVS does.
+    pub fn table_weights(&self) -> Vec<u32> {
+        let weights = self.reals.iter().map(|r| r.weight);
+        match self.scheduler.name.as_str() {
+            "rr" => weights.map(|w| u32::from(w > 0)).collect(),
+            "fo" => {
+                let top = self.reals.iter().map(|r| r.weight).max().unwrap_or(0);
+                let first = self.reals.iter().position(|r| r.weight == top && top > 0);
+                (0..self.reals.len())
+                    .map(|i| u32::from(Some(i) == first))
+                    .collect()
+            }
+            _ => weights.collect(),
+        }
+    }
+
     /// The address family of the service.
     pub fn is_ipv6(&self) -> bool {
         match &self.key {

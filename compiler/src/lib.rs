@@ -4,8 +4,10 @@
 //! It knows LVS semantics but nothing about netlink, BPF or templates; backends get
 //! the IR and never see the syntax tree.
 
+pub mod capability;
 pub mod codes;
 pub mod diff;
+pub mod flow;
 pub mod ir;
 pub mod net;
 pub mod text;
@@ -38,11 +40,17 @@ pub struct Compiled {
 /// Runs every rule over a parsed file and, when neither the parse nor a rule found an
 /// error, builds the IR.
 pub fn compile(parsed: &lvsc_lang::Parse) -> Compiled {
-    run(parsed, true)
+    run(parsed, true, None)
 }
 
-fn run(parsed: &lvsc_lang::Parse, build_ir: bool) -> Compiled {
-    let ctx = ctx::Ctx::new(&parsed.ast);
+/// Like [`compile`], checked for `backend` (every director on that data plane) instead
+/// of the data planes the file names.
+pub fn compile_for(parsed: &lvsc_lang::Parse, backend: Option<ir::Dataplane>) -> Compiled {
+    run(parsed, true, backend)
+}
+
+fn run(parsed: &lvsc_lang::Parse, build_ir: bool, backend: Option<ir::Dataplane>) -> Compiled {
+    let ctx = ctx::Ctx::new(&parsed.ast, backend);
     let mut diagnostics = parsed.diagnostics.clone();
     rules::check(&ctx, &mut diagnostics);
     // The IR is built from what the parser and the rules vouched for: never from a tree
@@ -64,14 +72,24 @@ fn run(parsed: &lvsc_lang::Parse, build_ir: bool) -> Compiled {
 
 /// Parses and compiles source text; the IR is only built from a file without syntax errors.
 pub fn compile_source(text: &str) -> Compiled {
-    source(text, true)
+    source(text, true, None)
+}
+
+/// Like [`compile_source`], checked for `backend` instead of the file's data planes.
+pub fn compile_source_for(text: &str, backend: Option<ir::Dataplane>) -> Compiled {
+    source(text, true, backend)
 }
 
 /// Parses and checks source text without building the IR (what `lvsc check` needs).
 pub fn check_source(text: &str) -> Compiled {
-    source(text, false)
+    source(text, false, None)
 }
 
-fn source(text: &str, build_ir: bool) -> Compiled {
-    run(&lvsc_lang::parse(text), build_ir)
+/// Like [`check_source`], checked for `backend` instead of the file's data planes.
+pub fn check_source_for(text: &str, backend: Option<ir::Dataplane>) -> Compiled {
+    source(text, false, backend)
+}
+
+fn source(text: &str, build_ir: bool, backend: Option<ir::Dataplane>) -> Compiled {
+    run(&lvsc_lang::parse(text), build_ir, backend)
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::ValueEnum;
 
-use crate::commands::compile_file;
+use crate::commands::compile_file_for;
 
 /// How the director balances.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -28,6 +28,15 @@ impl Backend {
             lvsc_compiler::ir::Dataplane::Ipvs => Backend::Ipvs,
             lvsc_compiler::ir::Dataplane::Nftables => Backend::Nftables,
             lvsc_compiler::ir::Dataplane::Xdp => Backend::Ebpf,
+        }
+    }
+
+    /// The data plane this backend drives.
+    pub fn dataplane(self) -> lvsc_compiler::ir::Dataplane {
+        match self {
+            Backend::Ipvs => lvsc_compiler::ir::Dataplane::Ipvs,
+            Backend::Nftables => lvsc_compiler::ir::Dataplane::Nftables,
+            Backend::Ebpf => lvsc_compiler::ir::Dataplane::Xdp,
         }
     }
 }
@@ -65,7 +74,7 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let Some(cluster) = compile_file(&args.file)? else {
+    let Some(cluster) = compile_file_for(&args.file, Some(args.backend.dataplane()))? else {
         return Ok(ExitCode::from(1));
     };
     let director = super::director(&cluster, args.host.as_deref())?;
@@ -99,9 +108,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 out!("{}", apply.script());
                 return Ok(ExitCode::SUCCESS);
             }
-            apply.run()?;
+            // The live table decides: element changes while its shape holds (a weight
+            // change keeps every affinity entry), else the whole table in one transaction.
+            let mut live = lvsc_nftables::live::Live::read().map_err(anyhow::Error::msg)?;
+            let done = live
+                .converge(&cluster.name, &director)
+                .map_err(anyhow::Error::msg)?;
             eprintln!(
-                "{}: sysctls set, nftables table {} loaded in one transaction",
+                "{}: table {}: {done}",
                 director.name,
                 lvsc_nftables::DATAPLANE_TABLE
             );

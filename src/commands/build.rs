@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::ValueEnum;
 
-use crate::commands::compile_file;
+use crate::commands::compile_file_for;
 
 /// What `build` generates.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -40,7 +40,13 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let Some(cluster) = compile_file(&args.file)? else {
+    let backend = match args.target {
+        BuildTarget::Hosts => None,
+        BuildTarget::Nftables => Some(lvsc_compiler::ir::Dataplane::Nftables),
+        BuildTarget::Ipvsadm => Some(lvsc_compiler::ir::Dataplane::Ipvs),
+        BuildTarget::Ebpf => Some(lvsc_compiler::ir::Dataplane::Xdp),
+    };
+    let Some(cluster) = compile_file_for(&args.file, backend)? else {
         return Ok(ExitCode::from(1));
     };
     let set = match args.target {

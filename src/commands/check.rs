@@ -1,4 +1,5 @@
-//! `lvsc check FILE...`: report every problem; exit 0 when valid, 1 when not.
+//! `lvsc check FILE... [--backend ipvs|nftables|xdp]`: report every problem; exit 0 when
+//! valid, 1 when not.
 
 use std::process::ExitCode;
 
@@ -17,6 +18,10 @@ pub struct Args {
     /// Fail on warnings too.
     #[arg(long)]
     deny_warnings: bool,
+    /// Check for this data plane on every director, instead of the ones the file names:
+    /// what it approximates is a warning, what it cannot do an error.
+    #[arg(long, value_enum)]
+    backend: Option<super::apply::Backend>,
 }
 
 /// Runs the command.
@@ -27,7 +32,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         match src.not_utf8 {
             Some(_) => reporter.file(&src, &[], &[]),
             None => {
-                let compiled = lvsc_compiler::check_source(&src.text);
+                let compiled =
+                    lvsc_compiler::check_source_for(&src.text, args.backend.map(|b| b.dataplane()));
                 reporter.file(&src, &compiled.diagnostics, &compiled.secrets);
             }
         }

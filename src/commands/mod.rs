@@ -4,6 +4,7 @@ pub mod apply;
 pub mod build;
 pub mod check;
 pub mod detach;
+pub mod explain;
 pub mod export;
 pub mod fmt;
 pub mod hosts;
@@ -17,6 +18,7 @@ pub mod stats;
 pub mod status;
 mod xdp;
 
+use lvsc_compiler::ir::Dataplane;
 use lvsc_compiler::{Cluster, Compiled};
 
 use crate::input;
@@ -24,15 +26,21 @@ use crate::report::{Format, Reporter};
 
 /// Reads and compiles one file; prints its diagnostics; `None` when it has errors.
 pub fn compile_file(path: &str) -> anyhow::Result<Option<Cluster>> {
+    compile_file_for(path, None)
+}
+
+/// Like [`compile_file`], checked for the data plane `backend` (every director on it)
+/// instead of the ones the file names.
+pub fn compile_file_for(path: &str, backend: Option<Dataplane>) -> anyhow::Result<Option<Cluster>> {
     let src = input::read(path)?;
-    Ok(report(&src, compile(&src)))
+    Ok(report(&src, compile(&src, backend)))
 }
 
 /// Compiles a source, unless it is not UTF-8 (`None`: there is nothing to compile).
-pub fn compile(src: &input::SourceText) -> Option<Compiled> {
+pub fn compile(src: &input::SourceText, backend: Option<Dataplane>) -> Option<Compiled> {
     src.not_utf8
         .is_none()
-        .then(|| lvsc_compiler::compile_source(&src.text))
+        .then(|| lvsc_compiler::compile_source_for(&src.text, backend))
 }
 
 /// Prints a source's diagnostics (secrets masked); the cluster when there was no error.

@@ -1,6 +1,7 @@
 //! `lvsc plan FILE --from OLD`: what would change on which host, for reviews in CI.
 //! Exit codes: 0 no change, 2 changes, 1 error.
 
+use lvsc_compiler::ir::Dataplane;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -53,7 +54,7 @@ pub struct Args {
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(iface) = &args.iface {
-        let Some(cluster) = super::compile_file(&args.file)? else {
+        let Some(cluster) = super::compile_file_for(&args.file, Some(Dataplane::Xdp))? else {
             return Ok(ExitCode::from(1));
         };
         let director = super::director(&cluster, args.host.as_deref())?;
@@ -65,7 +66,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         // while the file compiles on another.
         let (live, cluster) = std::thread::scope(|s| {
             let live = s.spawn(super::ipvs::dump);
-            let cluster = super::compile_file(&args.file);
+            let cluster = super::compile_file_for(&args.file, Some(Dataplane::Ipvs));
             (live.join().expect("the dump does not panic"), cluster)
         });
         let Some(cluster) = cluster? else {
@@ -78,8 +79,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let old_src = read_old(from, &args.file)?;
     // Two independent files: compile them on two cores (diagnostics print old first).
     let (old, new) = std::thread::scope(|s| {
-        let new = s.spawn(|| super::compile(&new_src));
-        let old = super::compile(&old_src);
+        let new = s.spawn(|| super::compile(&new_src, None));
+        let old = super::compile(&old_src, None);
         (old, new.join().expect("the compiler does not panic"))
     });
     let old = super::report(&old_src, old);

@@ -39,7 +39,8 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // The director's own choices, from the file, unless the command line overrides.
     let file = args.file.to_string_lossy().into_owned();
-    let Some(cluster) = super::compile_file(&file)? else {
+    let Some(cluster) = super::compile_file_for(&file, args.backend.map(Backend::dataplane))?
+    else {
         return Ok(ExitCode::from(1));
     };
     let director = super::director(&cluster, args.host.as_deref())?;

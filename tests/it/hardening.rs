@@ -119,12 +119,12 @@ fn every_command_survives_a_closed_or_full_stdout() {
         (
             vec![
                 "apply",
-                "examples/web-nat.lvs",
+                "examples/api-lvsc-run.lvs",
                 "--backend",
                 "nftables",
                 "--dry-run",
                 "--host",
-                "lb1",
+                "api-lb1",
             ],
             false,
         ),

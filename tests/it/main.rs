@@ -9,6 +9,7 @@ mod support;
 
 mod cli_lang;
 mod codes;
+mod differential;
 mod e2e_nftables;
 mod editors;
 mod examples;

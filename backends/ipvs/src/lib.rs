@@ -8,6 +8,7 @@
 pub mod attrs;
 pub mod changes;
 pub mod director;
+pub mod explain;
 pub mod ipvsadm;
 pub mod kernel;
 pub mod message;

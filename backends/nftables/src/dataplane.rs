@@ -3,15 +3,23 @@
 //! table, and one rule per VIP that picks a slot (by hash or in turn) and DNATs through
 //! the map. A changed weight or a real taken out by a check rewrites only the slots that
 //! move, as element updates in one transaction; the rules stay.
+//!
+//! Persistence, the way kube-proxy's nftables mode does session affinity: one dynamic
+//! set per real of the clients' networks (the address with the netmask applied) it
+//! serves, each entry with the persistence timeout. A client whose network is in a set
+//! goes to that real; a new one is hashed by its network and, once NATed, added to the
+//! set of the real it got. A weight change or an added real moves no client that has an
+//! entry; a real taken out has its set flushed.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::net::IpAddr;
 
 use lvsc_compiler::ir::{ForwardMethod, Real, Service};
 use lvsc_compiler::views::DirectorView;
 
 use crate::ruleset::{
-    Chain, DATAPLANE_TABLE, MapModel, Model, Refusal, comment, family, render, vip_match,
+    Chain, DATAPLANE_TABLE, MapModel, Model, Refusal, SetModel, comment, family, render, vip_match,
 };
 
 /// The fixed seed of every hash the data plane computes, so that every director (and
@@ -56,13 +64,7 @@ fn target(r: &Real) -> String {
 /// The slot table of a service: slot → the real's `addr . port`, for the reals with
 /// weight (empty when none has any).
 pub fn slots(s: &Service) -> BTreeMap<u32, String> {
-    let size = slot_count(s);
-    let names: Vec<(&str, u32)> = s
-        .reals
-        .iter()
-        .map(|r| (r.name.as_str(), r.weight))
-        .collect();
-    let Some(table) = lvsc_maglev::table(&names, size) else {
+    let Some(table) = slot_reals(s) else {
         return BTreeMap::new();
     };
     table
@@ -70,6 +72,18 @@ pub fn slots(s: &Service) -> BTreeMap<u32, String> {
         .enumerate()
         .map(|(slot, &i)| (slot as u32, target(&s.reals[i as usize])))
         .collect()
+}
+
+/// The slot table of a service as indexes into its reals (`None` when no real has
+/// weight).
+pub fn slot_reals(s: &Service) -> Option<Vec<u32>> {
+    let names: Vec<(&str, u32)> = s
+        .reals
+        .iter()
+        .zip(s.table_weights())
+        .map(|(r, w)| (r.name.as_str(), w))
+        .collect();
+    lvsc_maglev::table(&names, slot_count(s))
 }
 
 /// How a service picks a slot. rr and wrr take the slots in turn; the hashing schedulers
@@ -88,21 +102,111 @@ pub fn selector(s: &Service) -> String {
     let hash_port = s.scheduler.flags.iter().any(|f| f.ends_with("-port"));
     let seed = format!("seed 0x{HASH_SEED:08x}");
     match s.scheduler.name.as_str() {
-        "rr" | "wrr" if s.persistence.is_none() => format!("numgen inc mod {m}"),
+        _ if s.persistence.is_some() => format!("jhash {} mod {m} {seed}", client(s)),
+        "rr" | "wrr" | "fo" => format!("numgen inc mod {m}"),
         "dh" => format!("jhash {daddr} mod {m} {seed}"),
         "sh" | "mh" if hash_port => format!("jhash {saddr} . {proto} sport mod {m} {seed}"),
         "sh" | "mh" => format!("jhash {saddr} mod {m} {seed}"),
-        _ if s.persistence.is_some() => format!("jhash {saddr} mod {m} {seed}"),
         _ => format!("numgen random mod {m}"),
     }
+}
+
+/// What a persistent service keys its clients by: the source address, with the
+/// persistence netmask applied when it is narrower than the address.
+pub fn client(s: &Service) -> String {
+    let v6 = s.is_ipv6();
+    let saddr = if v6 { "ip6 saddr" } else { "ip saddr" };
+    let bits = if v6 { 128 } else { 32 };
+    match s.persistence.as_ref().map(|p| p.prefix) {
+        Some(p) if p < bits => {
+            let mask = if v6 {
+                std::net::Ipv6Addr::from(u128::MAX.checked_shl(u32::from(128 - p)).unwrap_or(0))
+                    .to_string()
+            } else {
+                std::net::Ipv4Addr::from(u32::MAX.checked_shl(u32::from(32 - p)).unwrap_or(0))
+                    .to_string()
+            };
+            format!("{saddr} & {mask}")
+        }
+        _ => saddr.to_string(),
+    }
+}
+
+/// The affinity set of a persistent service's `i`th real.
+pub fn affinity_set(s: &Service, i: usize) -> String {
+    format!("{}_a{i}", map_name(s))
+}
+
+/// `ip to 10.0.0.1:80`: a DNAT straight to one real.
+fn dnat_to(r: &Real) -> String {
+    match (r.ip, r.port) {
+        (IpAddr::V4(a), 0) => format!("ip to {a}"),
+        (IpAddr::V6(a), 0) => format!("ip6 to {a}"),
+        (IpAddr::V4(a), p) => format!("ip to {a}:{p}"),
+        (IpAddr::V6(a), p) => format!("ip6 to [{a}]:{p}"),
+    }
+}
+
+/// A persistent service's affinity sets: one per real, of client networks.
+fn affinity_sets(s: &Service) -> Vec<SetModel> {
+    let Some(p) = &s.persistence else {
+        return Vec::new();
+    };
+    let typeof_ = if s.is_ipv6() { "ip6 saddr" } else { "ip saddr" };
+    (0..s.reals.len())
+        .map(|i| SetModel {
+            name: affinity_set(s, i),
+            typeof_: typeof_.into(),
+            timeout: format!("{}s", p.timeout_s.max(1)),
+        })
+        .collect()
+}
+
+/// The rules a persistent service adds in postrouting, where the real is known: each
+/// new connection to a VIP of the service refreshes its client's entry in the set of the
+/// real it was NATed to.
+fn affinity_learning(s: &Service) -> Vec<String> {
+    if s.persistence.is_none() {
+        return Vec::new();
+    }
+    let Some(first) = s.vips.first() else {
+        return Vec::new();
+    };
+    let fam = family(first.ip);
+    let vips: Vec<String> = s.vips.iter().map(|v| v.ip.to_string()).collect();
+    let key = client(s);
+    s.reals
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let port = if r.port == 0 {
+                String::new()
+            } else {
+                format!(" {} dport {}", first.proto, r.port)
+            };
+            format!(
+                "ct original {fam} daddr {{ {} }} {fam} daddr {}{port} update @{} {{ {key} }} {}",
+                vips.join(", "),
+                r.ip,
+                affinity_set(s, i),
+                comment(s)
+            )
+        })
+        .collect()
 }
 
 /// The map's `typeof`: a slot number to an address and port (or an address alone).
 fn map_type(s: &Service) -> String {
     let daddr = if s.is_ipv6() { "ip6 daddr" } else { "ip daddr" };
     let with_port = s.reals.iter().any(|r| r.port != 0);
+    // The port's type must be the service's protocol's: nft refuses `tcp dport` in a rule
+    // that matched `udp`.
+    let proto = s
+        .vips
+        .first()
+        .map_or("tcp".to_string(), |v| v.proto.to_string());
     let value = if with_port {
-        format!("{daddr} . tcp dport")
+        format!("{daddr} . {proto} dport")
     } else {
         daddr.to_string()
     };
@@ -118,6 +222,18 @@ fn rules(s: &Service) -> Vec<String> {
     let how = selector(s);
     let mut out = Vec::new();
     for v in &s.vips {
+        if s.persistence.is_some() {
+            let key = client(s);
+            for (i, r) in s.reals.iter().enumerate() {
+                let set = affinity_set(s, i);
+                out.push(format!(
+                    "{} {key} @{set} update @{set} {{ {key} }} dnat {} {}",
+                    vip_match(v),
+                    dnat_to(r),
+                    comment(s)
+                ));
+            }
+        }
         out.push(format!(
             "{} dnat {} {target} {how} map @{map} {}",
             vip_match(v),
@@ -163,8 +279,12 @@ fn carried(d: &DirectorView) -> Result<Vec<&Service>, Vec<Refusal>> {
 pub fn dataplane(cluster: &str, d: &DirectorView) -> Result<String, Vec<Refusal>> {
     let services = carried(d)?;
     let mut maps = Vec::new();
+    let mut sets = Vec::new();
     let mut pre = Vec::new();
+    let mut post = Vec::new();
     for s in services {
+        sets.extend(affinity_sets(s));
+        post.extend(affinity_learning(s));
         maps.push(MapModel {
             name: map_name(s),
             typeof_: map_type(s),
@@ -175,7 +295,7 @@ pub fn dataplane(cluster: &str, d: &DirectorView) -> Result<String, Vec<Refusal>
         });
         pre.extend(rules(s));
     }
-    let chains = vec![
+    let mut chains = vec![
         Chain {
             name: "prerouting",
             hook: "type nat hook prerouting priority dstnat; policy accept;",
@@ -187,11 +307,19 @@ pub fn dataplane(cluster: &str, d: &DirectorView) -> Result<String, Vec<Refusal>
             rules: vec!["ct state established,related accept".into()],
         },
     ];
+    if !post.is_empty() {
+        chains.push(Chain {
+            name: "postrouting",
+            hook: "type nat hook postrouting priority srcnat; policy accept;",
+            rules: post,
+        });
+    }
     Ok(render(&Model {
         title: "nftables data plane",
         table: DATAPLANE_TABLE,
         cluster,
         host: &d.name,
+        sets,
         maps,
         chains,
         mark: Some(shape_mark(d)),
@@ -204,9 +332,39 @@ pub fn shape(d: &DirectorView) -> Vec<String> {
     let mut out = Vec::new();
     for s in &d.services {
         out.push(format!("map {} {}", map_name(s), map_type(s)));
+        out.extend(
+            affinity_sets(s)
+                .iter()
+                .map(|a| format!("set {} {} {}", a.name, a.typeof_, a.timeout)),
+        );
         out.extend(rules(s));
+        out.extend(affinity_learning(s));
     }
     out
+}
+
+/// Every change that turns service `s` from slots `old` into `new` (its current
+/// weights): the slot map's element changes and, for a persistent service, a flush of
+/// the affinity set of each real that no longer has weight, so its clients move now.
+/// `None` when nothing changes.
+pub fn service_changes(
+    s: &Service,
+    old: &BTreeMap<u32, String>,
+    new: &BTreeMap<u32, String>,
+) -> Option<String> {
+    let mut out = element_changes(&map_name(s), old, new)?;
+    if s.persistence.is_some() {
+        for (i, r) in s.reals.iter().enumerate() {
+            if r.weight == 0 {
+                let _ = writeln!(
+                    out,
+                    "flush set inet {DATAPLANE_TABLE} {}",
+                    affinity_set(s, i)
+                );
+            }
+        }
+    }
+    Some(out)
 }
 
 /// The name of the empty set that marks a table of this shape: `lvsc run` reads it back

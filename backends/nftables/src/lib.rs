@@ -6,6 +6,8 @@
 
 pub mod apply;
 pub mod dataplane;
+pub mod explain;
+pub mod live;
 mod ruleset;
 
 pub use dataplane::dataplane;

@@ -29,6 +29,7 @@ pub(crate) struct Model<'a> {
     pub table: &'static str,
     pub cluster: &'a str,
     pub host: &'a str,
+    pub sets: Vec<SetModel>,
     pub maps: Vec<MapModel>,
     pub chains: Vec<Chain>,
     /// An empty set whose name marks the table's shape (see `dataplane::shape_mark`).
@@ -43,6 +44,16 @@ pub(crate) struct MapModel {
     pub typeof_: String,
     /// `key : value` items.
     pub elements: Vec<String>,
+}
+
+/// A dynamic set whose entries expire (persistence's client networks).
+#[derive(Serialize)]
+pub(crate) struct SetModel {
+    pub name: String,
+    /// `typeof KEY`.
+    pub typeof_: String,
+    /// Entry timeout, as nft writes durations (`600s`).
+    pub timeout: String,
 }
 
 /// Lays out a ruleset with the one nftables template.
@@ -156,6 +167,7 @@ pub fn beside_ipvs(cluster: &str, d: &DirectorView) -> String {
         table: BESIDE_IPVS_TABLE,
         cluster,
         host: &d.name,
+        sets: Vec::new(),
         maps: Vec::new(),
         chains,
         mark: None,

@@ -6,6 +6,7 @@ use lvsc_lang::Diagnostic;
 use crate::ctx::Ctx;
 
 mod balancer;
+mod dataplane;
 pub mod forward;
 mod names;
 mod pool;
@@ -22,5 +23,6 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
     forward::check(ctx, out);
     storage::check(ctx, out);
     text::check(ctx, out);
+    dataplane::check(ctx, out);
 }
 pub use forward::nat_gateway;

@@ -9,7 +9,7 @@
 pub mod hash;
 pub mod records;
 
-pub use hash::{flow, mix, service_flow};
+pub use hash::{HASH_CLIENT, HASH_DEST, HASH_FLOW, flow, masked, mix, service_flow};
 pub use records::{
     Counter, FWD_DIRECT, FWD_TUNNEL, NO_REAL, Real, SvcKey, SvcVal, addr_words, family, words_addr,
 };

@@ -40,10 +40,14 @@ pub struct SvcVal {
     pub index: u32,
     /// [`FWD_DIRECT`] or [`FWD_TUNNEL`].
     pub forwarding: u8,
-    /// Whether the flow hash includes the ports (see [`crate::service_flow`]).
-    pub hash_ports: u8,
+    /// What the slot is hashed from: [`crate::hash::HASH_CLIENT`], `HASH_FLOW` or
+    /// `HASH_DEST` (see [`crate::service_flow`]).
+    pub hash: u8,
+    /// Bits at the end of the client address cleared before a client hash (the
+    /// persistence netmask).
+    pub host_bits: u8,
     /// Padding.
-    pub pad: [u8; 2],
+    pub pad: u8,
     /// First of the service's block in the `reals` map.
     pub first_real: u32,
     /// Reals in that block.

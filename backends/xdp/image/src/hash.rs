@@ -7,20 +7,24 @@ use std::net::IpAddr;
 pub use lvsc_xdp_common::hash::{flow, mix};
 use lvsc_xdp_common::{addr_words, service_flow};
 
+use crate::image::ServiceRecord;
+
 pub use lvsc_maglev::fnv1a;
 
-/// The hash the XDP program computes for a packet of a service: the whole flow, or only
-/// the client address for `sh`/`mh` without `-port`.
+/// The hash the XDP program computes for a packet of service record `s`: the whole
+/// flow, the (masked) client address or the destination, as the record says.
 pub fn packet(
+    s: &ServiceRecord,
     saddr: IpAddr,
     daddr: IpAddr,
     sport: u16,
     dport: u16,
     proto: u8,
-    hash_ports: bool,
 ) -> u32 {
     service_flow(
-        hash_ports,
+        s.hash,
+        s.host_bits,
+        if saddr.is_ipv4() { 4 } else { 6 },
         &addr_words(saddr),
         &addr_words(daddr),
         sport,
@@ -38,6 +42,18 @@ mod tests {
         // Fixed outputs: a change here breaks every deployed table.
         let c: IpAddr = "10.0.0.1".parse().unwrap();
         let v: IpAddr = "12.2.0.100".parse().unwrap();
-        assert_eq!(packet(c, v, 40000, 80, 6, true), 0xedf3e565);
+        let s = crate::image::ServiceRecord {
+            vip: v,
+            port: 80,
+            proto: 6,
+            forwarding: crate::image::Forwarding::Direct,
+            hash: lvsc_xdp_common::HASH_FLOW,
+            host_bits: 0,
+            table_offset: 0,
+            table_size: 7,
+            first_real: 0,
+            reals: 0,
+        };
+        assert_eq!(packet(&s, c, v, 40000, 80, 6), 0xedf3e565);
     }
 }

@@ -13,6 +13,7 @@ use rayon::prelude::*;
 
 use crate::hash::fnv1a;
 use crate::maglev;
+use lvsc_xdp_common::{HASH_CLIENT, HASH_DEST, HASH_FLOW};
 
 /// File magic.
 pub const MAGIC: [u8; 8] = *b"LVSCMAP\0";
@@ -42,8 +43,11 @@ pub struct ServiceRecord {
     pub proto: u8,
     /// Forwarding method.
     pub forwarding: Forwarding,
-    /// Whether the flow hash includes the ports (false: client address only, as `sh`).
-    pub hash_ports: bool,
+    /// What the slot is hashed from (`lvsc_xdp_common::HASH_*`).
+    pub hash: u8,
+    /// Bits at the end of the client address cleared before a client hash (the
+    /// persistence netmask; 0 hashes the whole address).
+    pub host_bits: u8,
     /// First slot of this service's table in the table section.
     pub table_offset: u32,
     /// Table size (prime).
@@ -128,6 +132,9 @@ pub enum ImageError {
     /// A forwarding code other than direct or tunnel.
     #[error("corrupt: unknown forwarding {0}")]
     Forwarding(u8),
+    /// A hash mode other than client, flow or destination.
+    #[error("corrupt: unknown hash mode {0}")]
+    Hash(u8),
     /// A service record pointing outside the table or real section.
     #[error("corrupt: a service points outside the tables or reals")]
     ServiceOutOfBounds,
@@ -149,7 +156,8 @@ pub fn build(services: &[Service], sources: &[IpAddr]) -> Result<Image, ImageErr
             let names: Vec<(&str, u32)> = s
                 .reals
                 .iter()
-                .map(|r| (r.name.as_str(), r.weight))
+                .zip(s.table_weights())
+                .map(|(r, w)| (r.name.as_str(), w))
                 .collect();
             maglev::table(&names, s.table_size)
         })
@@ -203,15 +211,15 @@ pub fn build(services: &[Service], sources: &[IpAddr]) -> Result<Image, ImageErr
                 weight: r.weight,
             });
         }
-        let hash_ports = !matches!(s.scheduler.name.as_str(), "sh" | "mh")
-            || s.scheduler.flags.iter().any(|f| f.ends_with("-port"));
+        let (hash, host_bits) = hashing(s);
         for (vip, port, proto) in match_keys(s) {
             img.services.push(ServiceRecord {
                 vip,
                 port,
                 proto,
                 forwarding,
-                hash_ports,
+                hash,
+                host_bits,
                 table_offset,
                 table_size: s.table_size,
                 first_real,
@@ -220,6 +228,22 @@ pub fn build(services: &[Service], sources: &[IpAddr]) -> Result<Image, ImageErr
         }
     }
     Ok(img)
+}
+
+/// What a service's slot is hashed from, and the client bits cleared first: persistence
+/// hashes the client's network (its netmask), `sh`/`mh` without `-port` the client,
+/// `dh` the destination, every other scheduler the whole flow.
+pub fn hashing(s: &Service) -> (u8, u8) {
+    let bits = if s.is_ipv6() { 128 } else { 32 };
+    if let Some(p) = &s.persistence {
+        return (HASH_CLIENT, bits - p.prefix.min(bits));
+    }
+    let by_port = s.scheduler.flags.iter().any(|f| f.ends_with("-port"));
+    match s.scheduler.name.as_str() {
+        "sh" | "mh" if !by_port => (HASH_CLIENT, 0),
+        "dh" => (HASH_DEST, 0),
+        _ => (HASH_FLOW, 0),
+    }
 }
 
 /// What the XDP program matches a service's packets on: (VIP, port, IP protocol
@@ -278,11 +302,11 @@ impl Image {
             let (a, f) = addr16(s.vip);
             out.extend(a);
             out.extend(s.port.to_le_bytes());
-            out.extend([s.proto, f, s.forwarding as u8, u8::from(s.hash_ports)]);
+            out.extend([s.proto, f, s.forwarding as u8, s.hash]);
             for v in [s.table_offset, s.table_size, s.first_real, s.reals] {
                 out.extend(v.to_le_bytes());
             }
-            out.extend([0u8; 2]);
+            out.extend([s.host_bits, 0]);
         }
         for r in &self.reals {
             let (a, f) = addr16(r.addr);
@@ -347,7 +371,11 @@ impl Image {
                     2 => Forwarding::Tunnel,
                     f => return Err(ImageError::Forwarding(f)),
                 },
-                hash_ports: rec[21] != 0,
+                hash: match rec[21] {
+                    h @ (HASH_CLIENT | HASH_FLOW | HASH_DEST) => h,
+                    h => return Err(ImageError::Hash(h)),
+                },
+                host_bits: rec[38],
                 table_offset: w(22),
                 table_size: w(26),
                 first_real: w(30),
@@ -405,10 +433,14 @@ impl Image {
                 "\nservice {vip}:{}/{proto} {:?}, hash {}, table {} slots at {}",
                 s.port,
                 s.forwarding,
-                if s.hash_ports {
-                    "addresses+ports"
-                } else {
-                    "client address"
+                match (s.hash, s.host_bits) {
+                    (HASH_FLOW, _) => "addresses+ports".to_string(),
+                    (HASH_DEST, _) => "destination address".to_string(),
+                    (_, 0) => "client address".to_string(),
+                    (_, bits) => format!(
+                        "client network (/{})",
+                        if s.vip.is_ipv4() { 32 } else { 128 } - u32::from(bits)
+                    ),
                 },
                 s.table_size,
                 s.table_offset

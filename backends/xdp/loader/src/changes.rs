@@ -198,7 +198,8 @@ mod tests {
         Group {
             keys: vec![SvcKey::new("192.0.2.1".parse().unwrap(), port, 6)],
             forwarding: 1,
-            hash_ports: true,
+            hash: lvsc_xdp_common::HASH_FLOW,
+            host_bits: 0,
             table: Vec::leak(vec![0; size]),
             base: 0,
             reals: vec![Real {
@@ -218,8 +219,9 @@ mod tests {
             table_size: 7,
             index,
             forwarding: 1,
-            hash_ports: 1,
-            pad: [0; 2],
+            hash: lvsc_xdp_common::HASH_FLOW,
+            host_bits: 0,
+            pad: 0,
             first_real: index,
             reals: 1,
             fingerprint,

@@ -19,8 +19,10 @@ pub struct Group<'a> {
     pub keys: Vec<SvcKey>,
     /// 1 direct routing, 2 tunnel.
     pub forwarding: u8,
-    /// Whether the flow hash includes the ports.
-    pub hash_ports: bool,
+    /// What the slot is hashed from (`lvsc_xdp_common::HASH_*`).
+    pub hash: u8,
+    /// Client host bits cleared before a client hash.
+    pub host_bits: u8,
     /// The table, borrowed from the image (no copy of hundreds of megabytes); entries
     /// are `base` plus an index into `reals`, or [`NO_REAL`].
     pub table: &'a [u32],
@@ -71,12 +73,18 @@ pub fn groups<'a>(
             Forwarding::Direct => FWD_DIRECT,
             Forwarding::Tunnel => FWD_TUNNEL,
         };
-        let fingerprint = fingerprint(forwarding, s.hash_ports, table, s.first_real, &reals);
+        let fingerprint = fingerprint(
+            [forwarding, s.hash, s.host_bits],
+            table,
+            s.first_real,
+            &reals,
+        );
         by_table.insert(s.table_offset, out.len());
         out.push(Group {
             keys: vec![key],
             forwarding,
-            hash_ports: s.hash_ports,
+            hash: s.hash,
+            host_bits: s.host_bits,
             table,
             base: s.first_real,
             reals,
@@ -99,8 +107,8 @@ fn relative(t: u32, base: u32) -> u32 {
 
 /// A hash of everything the program reads for a service except where it lives (so
 /// table entries count relative to the group's first real).
-fn fingerprint(forwarding: u8, hash_ports: bool, table: &[u32], base: u32, reals: &[Real]) -> u64 {
-    let mut h = fnv1a(&[forwarding, u8::from(hash_ports)], 0);
+fn fingerprint(flags: [u8; 3], table: &[u32], base: u32, reals: &[Real]) -> u64 {
+    let mut h = fnv1a(&flags, 0);
     h = fnv1a(&(table.len() as u32).to_le_bytes(), h);
     // Tables are large: mix two slots at a time rather than byte by byte.
     for pair in table.chunks(2) {
@@ -137,10 +145,12 @@ mod tests {
             family: 4,
             pad: 0,
         };
-        let a = fingerprint(1, true, &[0, 0, 0], 0, &[r]);
-        let b = fingerprint(1, true, &[0, 0, 0], 0, &[Real { mac: [3; 3], ..r }]);
+        let a = fingerprint([1, 1, 0], &[0, 0, 0], 0, &[r]);
+        let b = fingerprint([1, 1, 0], &[0, 0, 0], 0, &[Real { mac: [3; 3], ..r }]);
         assert_ne!(a, b);
-        assert_eq!(a, fingerprint(1, true, &[0, 0, 0], 0, &[r]));
-        assert_ne!(a, fingerprint(2, true, &[0, 0, 0], 0, &[r]));
+        assert_eq!(a, fingerprint([1, 1, 0], &[0, 0, 0], 0, &[r]));
+        assert_ne!(a, fingerprint([2, 1, 0], &[0, 0, 0], 0, &[r]));
+        // A new persistence netmask rewrites the service.
+        assert_ne!(a, fingerprint([1, 0, 8], &[0, 0, 0], 0, &[r]));
     }
 }

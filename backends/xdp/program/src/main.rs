@@ -146,7 +146,16 @@ fn balance(ctx: &XdpContext) -> Option<u32> {
     if svc.table_size == 0 {
         return None;
     }
-    let h = service_flow(svc.hash_ports != 0, &saddr, &daddr, sport, dport, proto);
+    let h = service_flow(
+        svc.hash,
+        svc.host_bits,
+        family,
+        &saddr,
+        &daddr,
+        sport,
+        dport,
+        proto,
+    );
     let slot = svc.table_offset + h % svc.table_size;
     let pair = *TABLES.get(slot >> 1)?;
     let idx = if slot & 1 == 1 {
@@ -233,7 +242,7 @@ fn encapsulate(ctx: &XdpContext, real: &Real, own: [u16; 3], inner: u16, len: u6
 /// Where the echo's request starts: after an Ethernet header.
 const ECHO_AT: usize = ETH_LEN;
 /// The request (a service key) and the answer (the service and its first real).
-const ECHO_LEN: usize = 20 + 30 + 39;
+const ECHO_LEN: usize = 20 + 31 + 39;
 
 /// Test support, never attached: reads a service key from the packet (field by field,
 /// little endian: four address words, port, protocol, family), looks it up and writes
@@ -262,7 +271,7 @@ fn echo(ctx: &XdpContext) -> Option<u32> {
         o = put(o, &svc.table_offset.to_le_bytes());
         o = put(o, &svc.table_size.to_le_bytes());
         o = put(o, &svc.index.to_le_bytes());
-        o = put(o, &[svc.forwarding, svc.hash_ports]);
+        o = put(o, &[svc.forwarding, svc.hash, svc.host_bits]);
         o = put(o, &svc.first_real.to_le_bytes());
         o = put(o, &svc.reals.to_le_bytes());
         o = put(o, &svc.fingerprint.to_le_bytes());
