@@ -94,7 +94,10 @@ fn send(file: &str, timeout: Duration) -> std::io::Result<()> {
             writeln!(out, "{line} error:unreadable")?;
             continue;
         };
-        let who = one(src, dst, udp, timeout).unwrap_or_else(|_| "error".into());
+        let who = one(src, dst, udp, timeout).unwrap_or_else(|e| {
+            eprintln!("{line}: {e}");
+            "error".into()
+        });
         writeln!(
             out,
             "{line} {}",

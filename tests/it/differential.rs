@@ -262,6 +262,14 @@ fn rig(tag: &str) -> Rig {
         );
     }
     lb.exec("ip", &["route", "add", "10.200.0.0/16", "via", "10.77.0.1"]);
+    // NAT replies leave on the interface they came in on: no ICMP redirect may send a
+    // real's replies straight to the client, around the NAT.
+    for k in ["all", "default", "l0"] {
+        lb.exec(
+            "sysctl",
+            &["-qw", &format!("net.ipv4.conf.{k}.send_redirects=0")],
+        );
+    }
     let mut reals = Vec::new();
     let mut servers = Vec::new();
     for (name, ip) in REALS {
@@ -271,6 +279,7 @@ fn rig(tag: &str) -> Rig {
         ns.exec("sysctl", &["-qw", "net.ipv4.conf.all.arp_announce=2"]);
         ns.exec("ip", &["addr", "add", "10.77.0.96/27", "dev", "lo"]);
         ns.exec("ip", &["route", "add", "10.200.0.0/16", "via", "10.77.0.2"]);
+        ns.exec("sysctl", &["-qw", "net.ipv4.conf.all.accept_redirects=0"]);
         let mut server = Command::new("ip")
             .args(["netns", "exec", &ns.name, env!("CARGO_BIN_EXE_lvsc-flows")])
             .args(["serve", name, "80,81", &format!("10.77.0.102:53,{ip}:53")])

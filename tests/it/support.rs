@@ -159,8 +159,14 @@ impl Drop for Netns {
 
 /// The lvsc binary for the guest: static, so it runs without the host's libraries.
 pub fn static_lvsc() -> std::path::PathBuf {
+    static_bin("lvsc")
+}
+
+/// A binary of this package for the guest (`lvsc`, `lvsc-flows`), built static; with
+/// `LVSC_STATIC_BIN` set (the static lvsc), its sibling.
+pub fn static_bin(name: &str) -> std::path::PathBuf {
     if let Some(p) = std::env::var_os("LVSC_STATIC_BIN") {
-        return std::path::PathBuf::from(p);
+        return std::path::PathBuf::from(p).with_file_name(name);
     }
     let status = std::process::Command::new(env!("CARGO"))
         .args([
@@ -170,6 +176,8 @@ pub fn static_lvsc() -> std::path::PathBuf {
             "x86_64-unknown-linux-gnu",
             "--bin",
             "lvsc",
+            "--bin",
+            "lvsc-flows",
             "--target-dir",
             "target/static",
         ])
@@ -177,7 +185,7 @@ pub fn static_lvsc() -> std::path::PathBuf {
         .status()
         .unwrap();
     assert!(status.success(), "static build of lvsc failed");
-    std::path::PathBuf::from("target/static/x86_64-unknown-linux-gnu/release/lvsc")
+    std::path::PathBuf::from("target/static/x86_64-unknown-linux-gnu/release").join(name)
 }
 
 /// A fresh folder for `scripts/qemu-rig run`, holding the static lvsc without debug

@@ -11,8 +11,10 @@ use lvsc_compiler::ir::Service;
 const TAB_BITS: u32 = 8;
 const TAB_SIZE: usize = 1 << TAB_BITS;
 
-/// The destination list in the kernel's order when the reals were added in file order,
-/// as `lvsc apply` adds them: IPVS puts each new destination at the head of the list.
+/// The destination list in the kernel's order when `lvsc apply` added the reals in file
+/// order: IPVS puts each new destination at the head of the list (`ipvsadm -Ln` sorts
+/// them, so it does not show this; the differential test holds it to the kernel). A
+/// real added by a later apply is first.
 pub fn kernel_order(s: &Service) -> Vec<usize> {
     (0..s.reals.len()).rev().collect()
 }
