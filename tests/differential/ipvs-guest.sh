@@ -34,13 +34,13 @@ $IP netns exec lb sysctl -qw net.ipv4.ip_forward=1
 # redirect may send a real's replies straight to the client, around the NAT.
 for k in all default l0; do $IP netns exec lb sysctl -qw "net.ipv4.conf.$k.send_redirects=0"; done
 $IP -n lb route add 10.200.0.0/16 via 10.77.0.1
-for v in 100 101 102; do $IP -n lb addr add "10.77.0.$v/32" dev lo; done
+for v in 100 101 102 103; do $IP -n lb addr add "10.77.0.$v/32" dev lo; done
 for n in r1:11 r2:12 r3:13 r4:14; do
   name=${n%%:*}
   plug "$name" e0 "10.77.0.${n#*:}/24"
   $IP -n "$name" route add 10.200.0.0/16 via 10.77.0.2
   $IP netns exec "$name" sysctl -qw net.ipv4.conf.all.accept_redirects=0
-  $IP netns exec "$name" /test/lvsc-flows serve "$name" 80,81 "10.77.0.${n#*:}:53" >/dev/null &
+  $IP netns exec "$name" /test/lvsc-flows serve "$name" 80,81 "10.77.0.${n#*:}:53,10.77.0.${n#*:}:123" >/dev/null &
 done
 sleep 1
 

@@ -1,7 +1,8 @@
 //! One cluster file, the same 2,000 client flows, each data plane in the kernel: which
 //! real got each flow. tests/differential/cluster.lvs has reals weighted 5/3/1/0, a
 //! round-robin service (`www`, 1,000 flows), a persistent one (`app`: 40 client /24s, 20
-//! source ports each) and a UDP service hashed by client and port (`dns`, 200 flows).
+//! source ports each) and two UDP services hashed by client and port (`dns` by sh, `ntp`
+//! by mh, 100 flows each).
 //! Clients sit in a namespace with 100 addresses in 50 /24s; the director and four reals
 //! in their own. For each data plane:
 //!
@@ -12,7 +13,8 @@
 //!   moved (nftables: none, its affinity sets survive; XDP: no more than the slots that
 //!   changed owner, the Maglev bound);
 //! - `lvsc explain` predicts the real the kernel picked for every flow the flow alone
-//!   decides (Maglev, the nftables hashes); mismatches are reported, and must be 0.
+//!   decides (Maglev, the nftables hashes, IPVS sh and mh); mismatches are reported, and
+//!   must be 0.
 //!
 //! nftables runs the file with `forward nat`, XDP with `forward dr` (neither can do the
 //! other's); IPVS runs it in the QEMU guest (tests/it/differential_qemu.rs).
@@ -65,9 +67,8 @@ pub fn flows(round: u16) -> Vec<String> {
             for p in 0..10 {
                 out.push(format!("{c}:{}->10.77.0.100:80/tcp", 20000 + p));
             }
-            for p in 0..2 {
-                out.push(format!("{c}:{}->10.77.0.102:53/udp", 40000 + p));
-            }
+            out.push(format!("{c}:40000->10.77.0.102:53/udp"));
+            out.push(format!("{c}:40001->10.77.0.103:123/udp"));
         }
     }
     for c in clients.iter().take(80) {
@@ -282,7 +283,12 @@ fn rig(tag: &str) -> Rig {
         ns.exec("sysctl", &["-qw", "net.ipv4.conf.all.accept_redirects=0"]);
         let mut server = Command::new("ip")
             .args(["netns", "exec", &ns.name, env!("CARGO_BIN_EXE_lvsc-flows")])
-            .args(["serve", name, "80,81", &format!("10.77.0.102:53,{ip}:53")])
+            .args([
+                "serve",
+                name,
+                "80,81",
+                &format!("10.77.0.102:53,{ip}:53,10.77.0.103:123,{ip}:123"),
+            ])
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();

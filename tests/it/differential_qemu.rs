@@ -3,7 +3,7 @@
 //! same client addresses, through a real IPVS table set by `lvsc apply`. The guest's
 //! script (tests/differential/ipvs-guest.sh) sends them and prints who answered; this
 //! test holds IPVS to the same checks as the other data planes, and to `lvsc explain`
-//! for the flows the flow alone decides (sh).
+//! for the flows the flow alone decides (sh, mh).
 
 use crate::differential::{
     answers, check_answers, clients, cluster, explain, flows, mismatches, persistent_reals,
@@ -97,7 +97,7 @@ fn ipvs_agrees_with_the_file_and_with_lvsc_explain() {
         wrong.len(),
         &wrong[..wrong.len().min(5)]
     );
-    assert!(decided >= 200, "the sh flows were not all predicted");
+    assert!(decided >= 200, "the sh and mh flows were not all predicted");
     assert_eq!(
         moved, 0,
         "IPVS keeps its persistence templates over a weight change"

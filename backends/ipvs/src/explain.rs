@@ -1,6 +1,8 @@
 //! Which real IPVS sends a flow to, for the schedulers the flow alone decides (`sh`,
-//! `dh`), computed as the kernel's ip_vs_sh.c and ip_vs_dh.c do: a 256-bucket table
-//! filled from the service's destination list, indexed by a multiplicative hash.
+//! `dh`, `mh`), computed as the kernel's ip_vs_sh.c, ip_vs_dh.c and ip_vs_mh.c do: sh
+//! and dh fill a 256-bucket table from the service's destination list and index it by a
+//! multiplicative hash; mh builds a Maglev table of 4093 slots from hsiphash
+//! permutations of each destination and indexes it by the hsiphash of the client.
 
 use std::net::IpAddr;
 
@@ -106,13 +108,113 @@ pub fn pick(s: &Service, f: &Flow, order: &[usize]) -> Pick {
                 ))
             }
         }
-        "mh" => Pick::undetermined(
-            "mh: IPVS's own Maglev table (siphash permutations) is not computed by lvsc",
-        ),
+        "mh" => mh(s, f, order),
         name => Pick::undetermined(format!(
             "{name}: decided by live connection counts or the order of arrival, not by the flow"
         )),
     }
+}
+
+/// Slots of IPVS's mh table: `primes[CONFIG_IP_VS_MH_TAB_INDEX - 8]`, the index being
+/// 12 by default (and in Debian's kernels).
+const MH_SIZE: u32 = 4093;
+/// `IP_VS_MH_TAB_BITS`: weights are shifted down to this many bits.
+const MH_BITS: u32 = 6;
+/// The fixed keys of mh's two hashes (`generate_hash_secret` in ip_vs_mh.c).
+const MH_KEY1: u64 = 2_654_435_761;
+const MH_KEY2: u64 = 2_654_446_892;
+
+/// `ip_vs_mh_hashkey`: hsiphash of `offset + port + address` as a 32-bit word. On 64-bit
+/// kernels hsiphash is SipHash-1-3 with the key's two words, truncated to 32 bits.
+fn mh_hash(ip: IpAddr, port: u16, key: u64, offset: u32) -> u32 {
+    use std::hash::Hasher;
+    let v = offset.wrapping_add(u32::from(port)).wrapping_add(fold(ip));
+    let mut h = siphasher::sip::SipHasher13::new_with_keys(key, key);
+    h.write(&v.to_ne_bytes());
+    h.finish() as u32
+}
+
+/// mh's lookup table as indexes into `s.reals` (`None` for an empty slot), filled as
+/// `ip_vs_mh_populate` does: destinations in list order, each taking `turns` free
+/// slots of its permutation before the next.
+fn mh_table(s: &Service, order: &[usize]) -> Vec<Option<usize>> {
+    fn gcd(a: u32, b: u32) -> u32 {
+        if b == 0 { a } else { gcd(b, a % b) }
+    }
+    let m = MH_SIZE;
+    let mut table = vec![None; m as usize];
+    // A destination added with weight 0 has last_weight 0: it takes no slot.
+    let weights: Vec<u32> = order.iter().map(|&d| s.reals[d].weight).collect();
+    let g = weights
+        .iter()
+        .filter(|&&w| w > 0)
+        .fold(0, |g, &w| gcd(w, g));
+    if g == 0 {
+        return table;
+    }
+    let top = weights.iter().max().copied().unwrap_or(0) / g;
+    let shift = (32 - top.leading_zeros()).saturating_sub(MH_BITS);
+    let mut perm = Vec::new();
+    let mut skip = Vec::new();
+    let mut turns = Vec::new();
+    for (&d, &w) in order.iter().zip(&weights) {
+        let r = &s.reals[d];
+        perm.push(mh_hash(r.ip, r.port, MH_KEY1, 0) % m);
+        skip.push(mh_hash(r.ip, r.port, MH_KEY2, 0) % (m - 1) + 1);
+        let t = (w / g) >> shift;
+        turns.push(if t > 0 { t } else { u32::from(w != 0) });
+    }
+    let mut taken = vec![false; m as usize];
+    let mut n = 0;
+    loop {
+        for i in 0..order.len() {
+            for _ in 0..turns[i] {
+                while taken[perm[i] as usize] {
+                    perm[i] = (perm[i] + skip[i]) % m;
+                }
+                taken[perm[i] as usize] = true;
+                table[perm[i] as usize] = Some(order[i]);
+                n += 1;
+                if n == m {
+                    return table;
+                }
+            }
+        }
+    }
+}
+
+/// IPVS mh: the client (and its port with `mh-port`) hashed into the Maglev table.
+fn mh(s: &Service, f: &Flow, order: &[usize]) -> Pick {
+    let table = mh_table(s, order);
+    let port = if s.scheduler.flags.iter().any(|x| x == "mh-port") {
+        f.sport
+    } else {
+        0
+    };
+    let slot = |offset: u32| (mh_hash(f.src, port, MH_KEY1, offset) % MH_SIZE) as usize;
+    let first = slot(0);
+    let Some(d) = table[first] else {
+        return Pick::undetermined("mh: no real has weight: no destination");
+    };
+    if s.reals[d].weight > 0 {
+        return Pick::real(d, format!("mh: slot {first} of {MH_SIZE}"));
+    }
+    if !s.scheduler.flags.iter().any(|x| x == "mh-fallback") {
+        return Pick::undetermined(format!(
+            "mh: slot {first} holds a real without weight: no destination (mh-fallback would look further)"
+        ));
+    }
+    for offset in 0..MH_SIZE {
+        let b = slot((offset + first as u32) % MH_SIZE);
+        match table[b] {
+            None => break,
+            Some(d) if s.reals[d].weight > 0 => {
+                return Pick::real(d, format!("mh-fallback: slot {b} of {MH_SIZE}"));
+            }
+            Some(_) => {}
+        }
+    }
+    Pick::undetermined("mh-fallback: no real has weight")
 }
 
 #[cfg(test)]
@@ -133,5 +235,16 @@ mod tests {
         assert_eq!(&t[..6], &[0, 0, 0, 1, 2, 0]);
         assert_eq!(t.len(), TAB_SIZE);
         assert_eq!(kernel_order(&s), vec![2, 1, 0]);
+        // mh: shares follow weights; the weight-0 real has no slot.
+        let t = mh_table(&s, &kernel_order(&s));
+        let share = |d: usize| t.iter().filter(|x| **x == Some(d)).count();
+        assert_eq!(share(2), 0);
+        assert!(
+            share(0) > 2 * share(1) && share(1) > 0,
+            "{} {}",
+            share(0),
+            share(1)
+        );
+        assert!(t.iter().all(Option::is_some));
     }
 }
