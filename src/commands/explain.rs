@@ -35,7 +35,8 @@ const PLANES: [Dataplane; 3] = [Dataplane::Ipvs, Dataplane::Nftables, Dataplane:
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let backend = args.backend.map(Backend::dataplane);
-    let Some(cluster) = super::compile_file_for(&args.file, backend)? else {
+    let src = crate::input::read(&args.file)?;
+    let Some(cluster) = super::report(&src, super::compile(&src, backend)) else {
         return Ok(ExitCode::from(1));
     };
     let mut texts = args.flow.clone();
@@ -50,6 +51,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     let planes: Vec<Dataplane> = backend.map_or(PLANES.to_vec(), |p| vec![p]);
+    // A data plane that cannot run the file (`lvsc check --backend` errors) picks nothing.
+    let refused: Vec<Dataplane> = planes
+        .iter()
+        .copied()
+        .filter(|&p| {
+            lvsc_compiler::check_source_for(&src.text, Some(p))
+                .diagnostics
+                .iter()
+                .any(lvsc_lang::Diagnostic::is_error)
+        })
+        .collect();
     // XDP tables are large (65537 slots by default): one per service, built once.
     let mut xdp_tables: HashMap<&str, Option<Vec<u32>>> = HashMap::new();
     let mut failed = false;
@@ -74,6 +86,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|&p| {
                 let pick = match p {
+                    p if refused.contains(&p) => Pick::undetermined(format!(
+                        "this data plane cannot run the file: `lvsc check --backend {p}` says why"
+                    )),
                     Dataplane::Ipvs => {
                         lvsc_ipvs::explain::pick(s, &flow, &lvsc_ipvs::explain::kernel_order(s))
                     }

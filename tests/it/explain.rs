@@ -4,11 +4,23 @@ use crate::support::lvsc;
 
 const FILE: &str = "tests/differential/cluster.lvs";
 
+/// The differential cluster with direct routing (what XDP can run; nftables cannot).
+fn dr_file() -> String {
+    let dir = crate::support::temp_dir("explain");
+    let path = dir.join("dr.lvs");
+    let text = std::fs::read_to_string(FILE)
+        .unwrap()
+        .replace("forward nat", "forward dr");
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
 #[test]
 fn explain_names_a_real_per_data_plane_or_says_why_not() {
+    let file = dr_file();
     let out = lvsc(&[
         "explain",
-        FILE,
+        &file,
         "--flow",
         "10.200.3.1:40000->10.77.0.102:53/udp",
         "--flow",
@@ -22,29 +34,64 @@ fn explain_names_a_real_per_data_plane_or_says_why_not() {
         lines[0],
         "10.200.3.1:40000->10.77.0.102:53/udp: service dns"
     );
-    // sh is decided by the flow on every data plane; wrr only on XDP (a hash there).
-    for l in &lines[1..4] {
-        assert!(l.contains(" r"), "{l}");
-    }
+    // sh is decided by the flow on IPVS and XDP; nftables cannot route directly.
+    assert!(lines[1].starts_with("  ipvs      r"), "{text}");
+    assert!(lines[1].contains("sh: bucket"), "{text}");
+    assert!(lines[2].contains("lvsc check --backend nftables"), "{text}");
+    assert!(lines[3].starts_with("  xdp       r"), "{text}");
+    // wrr is decided by the flow only on XDP (a hash there).
     assert!(
         lines[5].starts_with("  ipvs      (not decided by the flow)"),
         "{text}"
     );
-    assert!(lines[6].contains("numgen inc"), "{text}");
     assert!(lines[7].contains("slot"), "{text}");
     // The same flow, the same answer: deterministic.
     let again = lvsc(&[
+        "explain",
+        &file,
+        "--flow",
+        "10.200.3.1:40000->10.77.0.102:53/udp",
+        "--backend",
+        "xdp",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    let xdp_line = lines[3].trim_start_matches("  xdp       ");
+    assert!(xdp_line.starts_with(v["picks"]["xdp"]["real"].as_str().unwrap()));
+    // NAT, as the file has it: nftables decides the sh flow.
+    let nat = lvsc(&[
         "explain",
         FILE,
         "--flow",
         "10.200.3.1:40000->10.77.0.102:53/udp",
         "--backend",
         "nftables",
+    ]);
+    assert!(String::from_utf8_lossy(&nat.stdout).contains("jhash of the client address and port"));
+}
+
+#[test]
+fn a_data_plane_that_cannot_run_the_file_picks_nothing() {
+    // web-nat forwards by NAT (XDP cannot) and has thresholds (nftables cannot).
+    let out = lvsc(&[
+        "explain",
+        "examples/web-nat.lvs",
+        "--flow",
+        "198.51.100.7:40000->203.0.113.10:80/tcp",
         "--json",
     ]);
-    let v: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
-    let nft_line = lines[2].trim_start_matches("  nftables  ");
-    assert!(nft_line.starts_with(v["picks"]["nftables"]["real"].as_str().unwrap()));
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for plane in ["nftables", "xdp"] {
+        assert!(v["picks"][plane]["real"].is_null(), "{v}");
+        assert!(
+            v["picks"][plane]["why"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("lvsc check --backend {plane}")),
+            "{v}"
+        );
+    }
 }
 
 #[test]
