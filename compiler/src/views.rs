@@ -187,6 +187,18 @@ fn directors(c: &Cluster) -> Vec<DirectorView> {
             let mut sysctls = BTreeMap::new();
             if nat4 {
                 sysctls.insert("net.ipv4.ip_forward".into(), "1".into());
+                // A NAT real's reply leaves the director on the interface it came in on
+                // when the client shares it; an ICMP redirect would send the real's next
+                // replies straight to the client, around the NAT. The kernel sends one
+                // when `all` or the interface says so: turn off both.
+                let mut ifaces: BTreeSet<&str> = ["all", "default"].into();
+                ifaces.extend(d.addresses.iter().map(|a| a.interface.as_str()));
+                ifaces.extend(b.gateways.iter().map(|a| a.interface.as_str()));
+                for i in ifaces {
+                    // sysctl keys write a VLAN's `eth0.100` as `eth0/100`.
+                    let i = i.replace('.', "/");
+                    sysctls.insert(format!("net.ipv4.conf.{i}.send_redirects"), "0".into());
+                }
             }
             if nat6 {
                 sysctls.insert("net.ipv6.conf.all.forwarding".into(), "1".into());

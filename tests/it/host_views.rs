@@ -41,6 +41,7 @@ fn dr_reals_hold_the_vip_on_lo_and_ignore_arp() {
         !lb1.sysctls.contains_key("net.ipv4.ip_forward"),
         "DR needs no forwarding"
     );
+    assert!(!lb1.sysctls.keys().any(|k| k.ends_with("send_redirects")));
     assert_eq!(lb1.sync.as_ref().unwrap().id, 51);
 }
 
@@ -57,6 +58,15 @@ fn nat_reals_route_through_the_floating_gateway_and_directors_forward() {
     }
     let lb2 = h.directors.iter().find(|d| d.name == "lb2").unwrap();
     assert_eq!(lb2.sysctls["net.ipv4.ip_forward"], "1");
+    // No ICMP redirect may send a real's replies around the NAT: `all` and every
+    // interface of the director (the kernel sends one if either says so).
+    for i in ["all", "default", "eth0", "eth1"] {
+        assert_eq!(
+            lb2.sysctls[&format!("net.ipv4.conf.{i}.send_redirects")],
+            "0",
+            "{i}"
+        );
+    }
     assert!(
         lb2.floating
             .iter()

@@ -13,6 +13,10 @@ STATE="$STATE_DIR/$HOST.state"
 
 # Kernel settings, as key=value.
 SYSCTLS=(
+  'net.ipv4.conf.all.send_redirects=0'
+  'net.ipv4.conf.default.send_redirects=0'
+  'net.ipv4.conf.eth0.send_redirects=0'
+  'net.ipv4.conf.eth1.send_redirects=0'
   'net.ipv4.ip_forward=1'
   'net.ipv4.ip_nonlocal_bind=1'
 )
