@@ -1,22 +1,47 @@
 //! Test traffic with chosen client addresses and ports, to see which real got each flow
-//! (the differential test of the three data planes, natively and in the QEMU guest).
+//! and whether any failed (the differential and hitless tests, natively and in the QEMU
+//! guest).
 //!
-//! - `lvsc-flows serve NAME TCP_PORTS UDP_PORTS`: answers each TCP connection and each
-//!   UDP datagram on those ports (comma-separated, `-` for none) with NAME. A UDP entry
-//!   may be `ADDR:PORT`: a direct-routing real answers from the VIP only when its socket
-//!   is bound to the VIP.
+//! - `lvsc-flows serve NAME TCP_PORTS UDP_PORTS`: answers NAME to each UDP datagram and,
+//!   on each TCP connection, at once and then once per line received, until the client
+//!   closes. Ports comma-separated (`-` for none); a UDP entry may be `ADDR:PORT`: a
+//!   direct-routing real answers from the VIP only when its socket is bound to the VIP.
 //! - `lvsc-flows send FILE [TIMEOUT_MS]`: for each line `SRC:PORT->VIP:PORT/PROTO` of
 //!   FILE, one connection (or datagram) from exactly that client address and port;
 //!   prints `FLOW NAME`, or `FLOW error` when nothing answered in time.
+//! - `lvsc-flows load VIP:PORT SECONDS RATE CONNS`: RATE requests a second for SECONDS,
+//!   alternately on one of CONNS kept-alive connections and on a new connection each;
+//!   prints one JSON object: requests that succeeded on each kind, failed ones, and kept
+//!   connections that were reset or closed under it.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, UdpSocket};
-use std::time::Duration;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 fn ports(list: &str) -> Vec<u16> {
     list.split(',').filter_map(|p| p.parse().ok()).collect()
+}
+
+/// One TCP client: the name at once, then once per line.
+fn answer(c: TcpStream, name: &str) {
+    let mut w = match c.try_clone() {
+        Ok(w) => w,
+        Err(_) => return,
+    };
+    let line = format!("{name}\n");
+    if w.write_all(line.as_bytes()).is_err() {
+        return;
+    }
+    let mut r = BufReader::new(c);
+    let mut buf = String::new();
+    while matches!(r.read_line(&mut buf), Ok(n) if n > 0) {
+        if w.write_all(line.as_bytes()).is_err() {
+            return;
+        }
+        buf.clear();
+    }
 }
 
 fn serve(name: String, tcp: &str, udp: &str) -> std::io::Result<()> {
@@ -26,8 +51,8 @@ fn serve(name: String, tcp: &str, udp: &str) -> std::io::Result<()> {
         let name = name.clone();
         threads.push(std::thread::spawn(move || {
             for c in l.incoming().flatten() {
-                let mut c = c;
-                let _ = c.write_all(name.as_bytes());
+                let name = name.clone();
+                std::thread::spawn(move || answer(c, &name));
             }
         }));
     }
@@ -56,6 +81,25 @@ fn serve(name: String, tcp: &str, udp: &str) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Reads one answer line (the name), without the newline.
+fn read_name(s: &mut TcpStream) -> std::io::Result<String> {
+    let mut out = Vec::new();
+    let mut b = [0u8; 1];
+    loop {
+        match s.read(&mut b)? {
+            0 => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "closed",
+                ));
+            }
+            _ if b[0] == b'\n' => break,
+            _ => out.push(b[0]),
+        }
+    }
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
 /// One flow: the answer's text.
 fn one(src: SocketAddr, dst: SocketAddr, udp: bool, timeout: Duration) -> std::io::Result<String> {
     let domain = Domain::for_address(src);
@@ -68,18 +112,15 @@ fn one(src: SocketAddr, dst: SocketAddr, udp: bool, timeout: Duration) -> std::i
     s.set_reuse_address(true)?;
     s.bind(&SockAddr::from(src))?;
     s.set_read_timeout(Some(timeout))?;
-    let mut answer = Vec::new();
     if udp {
         s.connect(&SockAddr::from(dst))?;
         s.send(b"?")?;
         let mut buf = [0u8; 512];
-        let n = std::net::UdpSocket::from(s).recv(&mut buf)?;
-        answer.extend_from_slice(&buf[..n]);
-    } else {
-        s.connect_timeout(&SockAddr::from(dst), timeout)?;
-        std::net::TcpStream::from(s).read_to_end(&mut answer)?;
+        let n = UdpSocket::from(s).recv(&mut buf)?;
+        return Ok(String::from_utf8_lossy(&buf[..n]).trim().to_string());
     }
-    Ok(String::from_utf8_lossy(&answer).trim().to_string())
+    s.connect_timeout(&SockAddr::from(dst), timeout)?;
+    read_name(&mut TcpStream::from(s))
 }
 
 fn send(file: &str, timeout: Duration) -> std::io::Result<()> {
@@ -107,8 +148,83 @@ fn send(file: &str, timeout: Duration) -> std::io::Result<()> {
     Ok(())
 }
 
+/// A kept-alive connection: a request is a line, the answer the real's name.
+fn connect(to: SocketAddr, timeout: Duration) -> std::io::Result<TcpStream> {
+    let mut s = TcpStream::connect_timeout(&to, timeout)?;
+    s.set_read_timeout(Some(timeout))?;
+    s.set_nodelay(true)?;
+    read_name(&mut s)?;
+    Ok(s)
+}
+
+fn request(s: &mut TcpStream) -> std::io::Result<String> {
+    s.write_all(b"?\n")?;
+    read_name(s)
+}
+
+#[derive(Default)]
+struct Tally {
+    kept_ok: u64,
+    new_ok: u64,
+    kept_failed: u64,
+    new_failed: u64,
+    resets: u64,
+}
+
+fn load(to: SocketAddr, seconds: f64, rate: f64, conns: usize) -> std::io::Result<()> {
+    let timeout = Duration::from_millis(1000);
+    let mut kept: Vec<Option<TcpStream>> = (0..conns).map(|_| connect(to, timeout).ok()).collect();
+    let opened = kept.iter().filter(|c| c.is_some()).count();
+    let mut t = Tally::default();
+    let start = Instant::now();
+    let gap = Duration::from_secs_f64(1.0 / rate);
+    let mut n: u64 = 0;
+    while start.elapsed().as_secs_f64() < seconds {
+        let due = start + gap * n as u32;
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        if n.is_multiple_of(2) && !kept.is_empty() {
+            let i = (n / 2) as usize % kept.len();
+            let ok = match kept[i].as_mut() {
+                Some(s) => match request(s) {
+                    Ok(_) => true,
+                    Err(e) => {
+                        // A kept connection that breaks: reset, closed or silent.
+                        eprintln!("kept connection {i}: {e}");
+                        t.resets += 1;
+                        false
+                    }
+                },
+                None => false,
+            };
+            if ok {
+                t.kept_ok += 1;
+            } else {
+                t.kept_failed += 1;
+                kept[i] = connect(to, timeout).ok();
+            }
+        } else {
+            match connect(to, timeout) {
+                Ok(_) => t.new_ok += 1,
+                Err(e) => {
+                    eprintln!("new connection: {e}");
+                    t.new_failed += 1;
+                }
+            }
+        }
+        n += 1;
+    }
+    println!(
+        "{{\"opened\":{opened},\"kept_ok\":{},\"new_ok\":{},\"kept_failed\":{},\"new_failed\":{},\"resets\":{}}}",
+        t.kept_ok, t.new_ok, t.kept_failed, t.new_failed, t.resets
+    );
+    Ok(())
+}
+
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let num = |s: &str| s.parse::<f64>().ok();
     match args
         .iter()
         .map(String::as_str)
@@ -118,9 +234,19 @@ fn main() -> std::io::Result<()> {
         ["serve", name, tcp, udp] => serve(name.to_string(), tcp, udp),
         ["send", file] => send(file, Duration::from_millis(1000)),
         ["send", file, ms] => send(file, Duration::from_millis(ms.parse().unwrap_or(1000))),
-        _ => {
-            eprintln!("usage: lvsc-flows serve NAME TCP_PORTS UDP_PORTS | send FILE [TIMEOUT_MS]");
-            std::process::exit(2)
+        ["load", to, secs, rate, conns] => {
+            match (to.parse(), num(secs), num(rate), conns.parse()) {
+                (Ok(to), Some(s), Some(r), Ok(c)) if r > 0.0 => load(to, s, r, c),
+                _ => usage(),
+            }
         }
+        _ => usage(),
     }
+}
+
+fn usage() -> std::io::Result<()> {
+    eprintln!(
+        "usage: lvsc-flows serve NAME TCP_PORTS UDP_PORTS | send FILE [TIMEOUT_MS] | load VIP:PORT SECONDS RATE CONNS"
+    );
+    std::process::exit(2)
 }

@@ -205,13 +205,17 @@ pub fn mismatches(
     (decided, wrong)
 }
 
-struct Rig {
-    client: Netns,
-    lb: Netns,
+/// The namespaces of a test with traffic: client, director, switch, four reals serving.
+pub struct Rig {
+    /// The client (10.77.0.1, and 100 addresses 10.200.N.1-2).
+    pub client: Netns,
+    /// The director (10.77.0.2 on l0).
+    pub lb: Netns,
     _sw: Netns,
     _reals: Vec<Netns>,
     servers: Vec<Child>,
-    tmp: PathBuf,
+    /// The test's folder.
+    pub tmp: PathBuf,
 }
 
 impl Drop for Rig {
@@ -226,7 +230,7 @@ impl Drop for Rig {
 /// The namespaces: a switch, the client (100 addresses, VIPs via the director), the
 /// director (forwarding, clients via the client), four reals (VIPs on loopback for
 /// direct routing, clients via the director for NAT replies), each real serving its name.
-fn rig(tag: &str) -> Rig {
+pub fn rig(tag: &str) -> Rig {
     let tmp = temp_dir(tag);
     let sw = Netns::new(&format!("{tag}sw"));
     sw.exec("ip", &["link", "add", "br0", "type", "bridge"]);
@@ -314,7 +318,8 @@ fn rig(tag: &str) -> Rig {
 }
 
 impl Rig {
-    fn lvsc(&self, args: &[&str]) {
+    /// Runs lvsc in the director; panics when it fails; its standard error.
+    pub fn lvsc(&self, args: &[&str]) -> String {
         let out = Command::new("ip")
             .args(["netns", "exec", &self.lb.name, env!("CARGO_BIN_EXE_lvsc")])
             .args(args)
@@ -325,6 +330,7 @@ impl Rig {
             "lvsc {args:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        String::from_utf8_lossy(&out.stderr).into_owned()
     }
 
     /// Sends the flows from the client; flow → real.

@@ -17,6 +17,8 @@ mod examples;
 mod explain;
 mod export;
 mod hardening;
+mod hitless;
+mod hitless_qemu;
 mod host_files;
 mod host_views;
 mod hostile_input;

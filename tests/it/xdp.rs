@@ -57,12 +57,17 @@ fn ipv4_checksum(h: &[u8]) -> u16 {
     !(sum as u16)
 }
 
-/// Ethernet + IPv4 or IPv6 + TCP header (+ a short payload).
+/// Ethernet + IPv4 or IPv6 + TCP SYN (+ a short payload).
 fn tcp_packet(src: IpAddr, dst: IpAddr, sport: u16, dport: u16) -> Vec<u8> {
+    tcp_packet_flags(src, dst, sport, dport, 0x02)
+}
+
+/// Ethernet + IPv4 or IPv6 + TCP header with `flags` (+ a short payload).
+fn tcp_packet_flags(src: IpAddr, dst: IpAddr, sport: u16, dport: u16, flags: u8) -> Vec<u8> {
     let mut tcp = Vec::new();
     tcp.extend(sport.to_be_bytes());
     tcp.extend(dport.to_be_bytes());
-    tcp.extend([0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0]);
+    tcp.extend([0, 0, 0, 1, 0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
     tcp.extend(b"hello");
     let mut p = ETH_DST.to_vec();
     p.extend(ETH_SRC);
@@ -93,8 +98,11 @@ fn tcp_packet(src: IpAddr, dst: IpAddr, sport: u16, dport: u16) -> Vec<u8> {
 }
 
 fn image() -> Image {
-    let text = std::fs::read_to_string("tests/xdp/cluster.lvs").unwrap();
-    let c = lvsc_compiler::compile_source(&text).cluster.unwrap();
+    image_of(&std::fs::read_to_string("tests/xdp/cluster.lvs").unwrap())
+}
+
+fn image_of(text: &str) -> Image {
+    let c = lvsc_compiler::compile_source(text).cluster.unwrap();
     let d = &c.balancer.directors[0];
     let sources: Vec<IpAddr> = d.addresses.iter().map(|a| a.addr).collect();
     lvsc_xdp_image::image::build(&c.services, &sources).unwrap()
@@ -251,10 +259,63 @@ fn flows_spread_by_weight_in_the_kernel() {
     assert_eq!(prog.maps().counter(web.index).unwrap().packets, 100_000);
 }
 
-/// Nanoseconds per packet from BPF_PROG_TEST_RUN with repeat, for a VIP hit (direct
-/// routing: the MAC rewrite is idempotent, so every repeat takes the same path) and a
-/// miss. A figure for docs/perf.md, not an assertion:
-/// `cargo test --release --test xdp -- --ignored --nocapture`.
+/// The connection table: a flow the program has seen keeps its real when the service's
+/// table changes under it (a weight change moves slots); a SYN on the same 4-tuple is a
+/// new connection and follows the new table, as does a flow never seen.
+#[test]
+fn an_established_flow_keeps_its_real_when_the_table_changes() {
+    if !system_test_can_run("XDP connection table", &["bpf-linker"]) {
+        return;
+    }
+    const ACK: u8 = 0x10;
+    let img = image();
+    let mut prog = load(&img);
+    let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+    let (client, vip) = (ip("203.0.113.9"), ip("192.0.2.100"));
+    let real_of = |prog: &mut Loaded, sport: u16, flags: u8| {
+        let (code, out) = run(prog, &tcp_packet_flags(client, vip, sport, 80, flags));
+        assert_eq!(code, XDP_TX);
+        <[u8; 6]>::try_from(&out[..6]).unwrap()
+    };
+    let before: Vec<[u8; 6]> = (30000..30400).map(|p| real_of(&mut prog, p, ACK)).collect();
+
+    // d1 3 → 1, d2 1 → 3: many slots change owner.
+    let text = std::fs::read_to_string("tests/xdp/cluster.lvs")
+        .unwrap()
+        .replace("weight 3", "weight 1")
+        .replace("d2 192.0.2.22 weight 1", "d2 192.0.2.22 weight 3");
+    let changed = image_of(&text);
+    prog.update(&layout::groups(&changed, &macs(&changed)).unwrap())
+        .unwrap();
+    let mac = |i: u32| macs(&changed)[&changed.reals[i as usize].addr];
+    let mut moved_by_table = 0;
+    for (i, p) in (30000..30400).enumerate() {
+        assert_eq!(
+            real_of(&mut prog, p, ACK),
+            before[i],
+            "established flow {p} moved"
+        );
+        let now = mac(predicted(&changed, 0, client, vip, p, 80));
+        moved_by_table += usize::from(now != before[i]);
+        // A new connection on the same 4-tuple follows the new table.
+        assert_eq!(real_of(&mut prog, p, 0x02), now, "SYN of {p}");
+    }
+    assert!(
+        moved_by_table > 50,
+        "the change moved only {moved_by_table} slots"
+    );
+    // A flow never seen follows the new table, SYN or not.
+    for p in 50000..50100 {
+        let now = mac(predicted(&changed, 0, client, vip, p, 80));
+        assert_eq!(real_of(&mut prog, p, ACK), now, "new flow {p}");
+    }
+}
+
+/// Nanoseconds per packet from BPF_PROG_TEST_RUN with repeat, for a new connection
+/// (a SYN is always scheduled afresh and written to the connection table), a known flow
+/// (found in the connection table) and a miss; direct routing, so every repeat takes the
+/// same path (the MAC rewrite is idempotent). A figure for docs/perf.md, not an assertion:
+/// `cargo test --release --test it xdp_nanoseconds -- --ignored --nocapture`.
 #[test]
 #[ignore]
 fn xdp_nanoseconds_per_packet() {
@@ -263,8 +324,13 @@ fn xdp_nanoseconds_per_packet() {
     let ip = |s: &str| s.parse::<IpAddr>().unwrap();
     for (what, pkt, code) in [
         (
-            "hit (direct routing)",
+            "new connection (SYN: flow hash, Maglev slot, connection table write)",
             tcp_packet(ip("203.0.113.7"), ip("192.0.2.100"), 40000, 80),
+            XDP_TX,
+        ),
+        (
+            "known flow (ACK: connection table hit)",
+            tcp_packet_flags(ip("203.0.113.7"), ip("192.0.2.100"), 40001, 80, 0x10),
             XDP_TX,
         ),
         (

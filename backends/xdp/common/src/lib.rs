@@ -11,5 +11,6 @@ pub mod records;
 
 pub use hash::{HASH_CLIENT, HASH_DEST, HASH_FLOW, flow, masked, mix, service_flow};
 pub use records::{
-    Counter, FWD_DIRECT, FWD_TUNNEL, NO_REAL, Real, SvcKey, SvcVal, addr_words, family, words_addr,
+    Counter, FLOWS, FWD_DIRECT, FWD_TUNNEL, FlowKey, NO_REAL, Real, SvcKey, SvcVal, addr_words,
+    family, words_addr,
 };

@@ -14,6 +14,29 @@ pub const FWD_DIRECT: u8 = 1;
 /// [`SvcVal::forwarding`]: IP-in-IP or IPv6-in-IPv6 encapsulation.
 pub const FWD_TUNNEL: u8 = 2;
 
+/// Entries of the `flows` map, the connection table: an LRU hash, so the oldest flows
+/// make room for new ones.
+pub const FLOWS: u32 = 65536;
+
+/// Key of the `flows` map: one flow's addresses, ports and protocol, as the packet has
+/// them (ports in host order).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FlowKey {
+    /// Client address.
+    pub saddr: [u32; 4],
+    /// VIP.
+    pub daddr: [u32; 4],
+    /// Client port.
+    pub sport: u16,
+    /// VIP port.
+    pub dport: u16,
+    /// IP protocol number.
+    pub proto: u8,
+    /// Padding (zero: keys are compared as bytes).
+    pub pad: [u8; 3],
+}
+
 /// Key of the `services` map: what a packet is matched on.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -77,9 +77,19 @@ fn check_built() -> Result<(), Error> {
 impl Loaded {
     /// Loads the program with maps sized for `groups` (twice over) and installs them.
     pub fn new(groups: &[Group]) -> Result<Loaded, Error> {
+        Loaded::with_flows(groups, None)
+    }
+
+    /// Like [`Loaded::new`], with the connection table pinned at `flows` when there is
+    /// one there (a larger program replacing a running one keeps its flows).
+    fn with_flows(groups: &[Group], flows: Option<&Path>) -> Result<Loaded, Error> {
         check_built()?;
         let cap = Capacity::for_groups(groups);
-        let mut ebpf = EbpfLoader::new()
+        let mut loader = EbpfLoader::new();
+        if let Some(path) = flows {
+            loader.map_pin_path("flows", path);
+        }
+        let mut ebpf = loader
             .map_max_entries("tables", cap.tables / 2)
             .map_max_entries("reals", cap.reals)
             .map_max_entries("services", cap.services)
@@ -98,6 +108,16 @@ impl Loaded {
             .ok_or(Error::MapsTooSmall)?;
         maps.write(groups, &plan, &alloc)?;
         Ok(Loaded { ebpf, maps })
+    }
+
+    /// Writes `groups` into the loaded maps as an update of a running program does:
+    /// each changed service's table beside the installed ones, then switched.
+    pub fn update(&mut self, groups: &[Group]) -> Result<(), Error> {
+        let plan = ChangeSet::partial(self.maps.installed()?, groups);
+        let alloc = plan
+            .allocate(groups, self.maps.capacity())
+            .ok_or(Error::MapsTooSmall)?;
+        self.maps.write(groups, &plan, &alloc)
     }
 
     /// The maps.
@@ -287,8 +307,9 @@ pub fn apply(target: &Attachment, groups: &[Group]) -> Result<Report, Error> {
             changes,
         });
     }
-    // Too big for the maps: fill a new program aside, then swap it in.
-    let mut next = Loaded::new(groups)?;
+    // Too big for the maps: fill a new program aside, then swap it in. It shares the
+    // running program's connection table, so no established flow moves.
+    let mut next = Loaded::with_flows(groups, Some(&dir.join("flows")))?;
     // Packets counted between this copy and the swap are lost from the counters.
     next.maps.take_counters(&maps)?;
     let staging = dir.join("next");

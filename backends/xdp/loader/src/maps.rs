@@ -17,7 +17,7 @@ use crate::groups::Group;
 use crate::space::Capacity;
 
 /// Names of the program's maps (backends/xdp/program), as pinned.
-pub const NAMES: [&str; 4] = ["services", "reals", "tables", "counters"];
+pub const NAMES: [&str; 5] = ["services", "reals", "tables", "counters", "flows"];
 
 /// Bytes per table slot in memory: the map's 8-byte elements hold two slots each.
 const SLOT: usize = 4;
@@ -45,7 +45,7 @@ fn dup(m: &MapData) -> Result<MapData, Error> {
 
 fn handle(name: &'static str, m: &Map) -> Result<MapData, Error> {
     match m {
-        Map::HashMap(d) | Map::Array(d) | Map::PerCpuArray(d) => dup(d),
+        Map::HashMap(d) | Map::Array(d) | Map::PerCpuArray(d) | Map::LruHashMap(d) => dup(d),
         _ => Err(Error::WrongMapKind(name)),
     }
 }
@@ -57,6 +57,9 @@ impl Maps {
         let services = get("services")?;
         let reals = get("reals")?;
         let counters = get("counters")?;
+        // The connection table: the program alone reads and writes it; the loader only
+        // pins it (and hands it to a larger program that replaces this one).
+        let flows = get("flows")?;
         let Map::Array(tables) = get("tables")? else {
             return Err(Error::WrongMapKind("tables"));
         };
@@ -65,6 +68,7 @@ impl Maps {
             ("reals", handle("reals", &reals)?),
             ("counters", handle("counters", &counters)?),
             ("tables", dup(&tables)?),
+            ("flows", handle("flows", &flows)?),
         ];
         let mut maps = Maps::assemble(services, reals, counters, tables)?;
         maps.handles = handles;

@@ -7,9 +7,11 @@
 use aya_ebpf::bindings::xdp_action::{XDP_DROP, XDP_PASS, XDP_TX};
 use aya_ebpf::helpers::bpf_xdp_adjust_head;
 use aya_ebpf::macros::{map, xdp};
-use aya_ebpf::maps::{Array, HashMap, PerCpuArray};
+use aya_ebpf::maps::{Array, HashMap, LruHashMap, PerCpuArray};
 use aya_ebpf::programs::XdpContext;
-use lvsc_xdp_common::{Counter, FWD_TUNNEL, NO_REAL, Real, SvcKey, SvcVal, service_flow};
+use lvsc_xdp_common::{
+    Counter, FLOWS, FWD_TUNNEL, FlowKey, NO_REAL, Real, SvcKey, SvcVal, service_flow,
+};
 
 const ETH_LEN: usize = 14;
 const IPV4_LEN: usize = 20;
@@ -36,6 +38,12 @@ static TABLES: Array<u64> = Array::with_max_entries(1 << 19, BPF_F_MMAPABLE);
 
 #[map(name = "counters")]
 static COUNTERS: PerCpuArray<Counter> = PerCpuArray::with_max_entries(65536, 0);
+
+/// The connection table: the real each known flow went to, so that a table change (a
+/// real added, a weight changed) moves no established flow. An LRU hash: flows that
+/// stop are forgotten as new ones come.
+#[map(name = "flows")]
+static FLOWS_MAP: LruHashMap<FlowKey, Real> = LruHashMap::with_max_entries(FLOWS, 0);
 
 /// A pointer to `len` bytes at `offset`, if the packet has them.
 #[inline(always)]
@@ -130,6 +138,12 @@ fn balance(ctx: &XdpContext) -> Option<u32> {
         SCTP => (0, 0),
         _ => return None,
     };
+    // A TCP SYN opens a new connection, even on a 4-tuple the table knows (a client
+    // reusing its port, or a flow whose real was taken out): it is scheduled afresh.
+    let syn = proto == TCP && {
+        let flags = at(ctx, l4 + 13, 1)?;
+        unsafe { *flags & 0x12 == 0x02 }
+    };
     let mut key = SvcKey {
         vip: daddr,
         port: dport,
@@ -143,6 +157,62 @@ fn balance(ctx: &XdpContext) -> Option<u32> {
             unsafe { SERVICES.get(&key) }?
         }
     };
+    let flow = FlowKey {
+        saddr,
+        daddr,
+        sport,
+        dport,
+        proto,
+        pad: [0; 3],
+    };
+    // A known flow keeps its real, whatever the table says now.
+    let known = if syn {
+        None
+    } else {
+        unsafe { FLOWS_MAP.get(&flow) }
+    };
+    let real: Real = match known {
+        Some(r) => *r,
+        None => {
+            let r = *pick(svc, family, &saddr, &daddr, sport, dport, proto)?;
+            // A full table evicts its oldest flow; a failed insert only costs the
+            // next packet a lookup.
+            let _ = FLOWS_MAP.insert(&flow, &r, 0);
+            r
+        }
+    };
+    if let Some(c) = COUNTERS.get_ptr_mut(svc.index) {
+        unsafe {
+            (*c).packets += 1;
+            (*c).bytes += len;
+        }
+    }
+
+    // The frame leaves from this host: its source is the MAC it was sent to (a switch
+    // must not learn the client's MAC on this port).
+    let own = unsafe { [rd16(eth), rd16(eth.add(2)), rd16(eth.add(4))] };
+    if svc.forwarding == FWD_TUNNEL {
+        return Some(encapsulate(ctx, &real, own, ethertype, len));
+    }
+    unsafe {
+        wr_mac(eth, real.mac);
+        wr_mac(eth.add(6), own);
+    }
+    Some(XDP_TX)
+}
+
+/// A new flow's real: the service's Maglev table at the flow's hash.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn pick(
+    svc: &SvcVal,
+    family: u8,
+    saddr: &[u32; 4],
+    daddr: &[u32; 4],
+    sport: u16,
+    dport: u16,
+    proto: u8,
+) -> Option<&'static Real> {
     if svc.table_size == 0 {
         return None;
     }
@@ -150,8 +220,8 @@ fn balance(ctx: &XdpContext) -> Option<u32> {
         svc.hash,
         svc.host_bits,
         family,
-        &saddr,
-        &daddr,
+        saddr,
+        daddr,
         sport,
         dport,
         proto,
@@ -166,25 +236,7 @@ fn balance(ctx: &XdpContext) -> Option<u32> {
     if idx == NO_REAL {
         return None;
     }
-    let real = REALS.get(idx)?;
-    if let Some(c) = COUNTERS.get_ptr_mut(svc.index) {
-        unsafe {
-            (*c).packets += 1;
-            (*c).bytes += len;
-        }
-    }
-
-    // The frame leaves from this host: its source is the MAC it was sent to (a switch
-    // must not learn the client's MAC on this port).
-    let own = unsafe { [rd16(eth), rd16(eth.add(2)), rd16(eth.add(4))] };
-    if svc.forwarding == FWD_TUNNEL {
-        return Some(encapsulate(ctx, real, own, ethertype, len));
-    }
-    unsafe {
-        wr_mac(eth, real.mac);
-        wr_mac(eth.add(6), own);
-    }
-    Some(XDP_TX)
+    REALS.get(idx)
 }
 
 /// Puts an outer IPv4 or IPv6 header in front of the packet, addressed to the real.
