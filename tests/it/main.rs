@@ -9,6 +9,7 @@ mod support;
 
 mod cli_lang;
 mod codes;
+mod crash_xdp;
 mod differential;
 mod differential_qemu;
 mod e2e_nftables;

@@ -255,6 +255,47 @@ fn pin_link(xdp_link: XdpLink, path: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+/// The staging folder of a swap to a larger program, beside the pins it replaces.
+const STAGING: &str = "next";
+
+/// Opens the maps pinned in `dir` after finishing or undoing a swap that was cut short
+/// (a killed apply): the pins then name the maps the attached program reads.
+fn open_pins(dir: &Path) -> Result<Maps, Error> {
+    recover(dir)?;
+    Maps::from_pins(dir)
+}
+
+/// A swap stages the larger program's pins in `next/` (its program last), switches the
+/// pinned link to it, then moves each pin into place. Cut short, the link says which
+/// program runs: when it is the staged one, finish the moves; otherwise the staged pins
+/// were never used, and go.
+fn recover(dir: &Path) -> Result<(), Error> {
+    let staging = dir.join(STAGING);
+    if !staging.exists() {
+        return Ok(());
+    }
+    let staged = aya::programs::ProgramInfo::from_pin(staging.join("prog"))
+        .ok()
+        .map(|p| p.id());
+    let link_path = dir.join("link");
+    let running = FdLink::from(
+        PinnedLink::from_pin(&link_path).map_err(link(format!("open {}", link_path.display())))?,
+    )
+    .info()
+    .map_err(link("read the XDP link"))?
+    .program_id();
+    if staged == Some(running) {
+        for n in NAMES.iter().chain(&["prog"]) {
+            let from = staging.join(n);
+            if from.exists() {
+                std::fs::rename(&from, dir.join(n))
+                    .map_err(io(format!("move the staged {n} pin into place")))?;
+            }
+        }
+    }
+    std::fs::remove_dir_all(&staging).map_err(io(format!("remove {}", staging.display())))
+}
+
 /// Whether `target` has an install.
 pub fn installed(target: &Attachment) -> bool {
     target.dir().join("link").exists()
@@ -263,7 +304,7 @@ pub fn installed(target: &Attachment) -> bool {
 /// What an install would change, without changing anything.
 pub fn dry_run(target: &Attachment, groups: &[Group]) -> Result<Report, Error> {
     let plan = if installed(target) {
-        ChangeSet::new(Maps::from_pins(&target.dir())?.installed()?, groups)
+        ChangeSet::new(open_pins(&target.dir())?.installed()?, groups)
     } else {
         ChangeSet::new(Default::default(), groups)
     };
@@ -289,7 +330,7 @@ pub fn apply(target: &Attachment, groups: &[Group]) -> Result<Report, Error> {
             changes,
         });
     }
-    let mut maps = Maps::from_pins(&dir)?;
+    let mut maps = open_pins(&dir)?;
     let plan = ChangeSet::new(maps.installed()?, groups);
     let changes = plan.summary(groups);
     if plan.is_empty() {
@@ -312,34 +353,25 @@ pub fn apply(target: &Attachment, groups: &[Group]) -> Result<Report, Error> {
     let mut next = Loaded::with_flows(groups, Some(&dir.join("flows")))?;
     // Packets counted between this copy and the swap are lost from the counters.
     next.maps.take_counters(&maps)?;
-    let staging = dir.join("next");
-    let _ = std::fs::remove_dir_all(&staging);
+    // Crash-safe order (see `recover`): stage every pin, the program last; switch the
+    // pinned link (it stays pinned throughout, so the program never detaches); move the
+    // pins into place.
+    let staging = dir.join(STAGING);
     std::fs::create_dir_all(&staging).map_err(io(format!("create {}", staging.display())))?;
     next.maps.pin(&staging)?;
-    let link_path = dir.join("link");
-    let old = PinnedLink::from_pin(&link_path)
-        .map_err(link(format!("open {}", link_path.display())))?
-        .unpin()
-        .map_err(link(format!("unpin {}", link_path.display())))?;
-    let old = XdpLink::try_from(old).map_err(link("reopen the XDP link"))?;
     let prog: &mut Xdp = program(&mut next.ebpf, PROGRAM_NAME)?;
-    let swapped = prog.attach_to_link(old);
-    let id = swapped.map_err(|e| {
-        link("swap in the larger program")(e).partial(format!(
-            "the old program is still attached but its link is no longer pinned at {} (it \
-             detaches when this process exits)",
-            link_path.display()
-        ))
-    })?;
-    let new_link = prog.take_link(id).map_err(link("take the XDP link"))?;
-    pin_link(new_link, &link_path)?;
-    let _ = std::fs::remove_file(dir.join("prog"));
-    pin_program(prog, &dir.join("prog"))?;
-    for n in NAMES {
-        std::fs::rename(staging.join(n), dir.join(n))
-            .map_err(io(format!("move the new {n} pin into place")))?;
-    }
-    let _ = std::fs::remove_dir(&staging);
+    pin_program(prog, &staging.join("prog"))?;
+    let link_path = dir.join("link");
+    let old: FdLink = PinnedLink::from_pin(&link_path)
+        .map_err(link(format!("open {}", link_path.display())))?
+        .into();
+    let old = XdpLink::try_from(old).map_err(link("reopen the XDP link"))?;
+    let id = prog
+        .attach_to_link(old)
+        .map_err(link("swap in the larger program"))?;
+    // The link is pinned already; this handle only closes.
+    drop(prog.take_link(id).map_err(link("take the XDP link"))?);
+    recover(&dir)?;
     Ok(Report {
         action: "reloaded",
         mode: None,
@@ -359,7 +391,7 @@ pub fn apply_some(target: &Attachment, groups: &[Group]) -> Result<Report, Error
             dir: target.dir(),
         });
     }
-    let mut maps = Maps::from_pins(&target.dir())?;
+    let mut maps = open_pins(&target.dir())?;
     let plan = ChangeSet::partial(maps.installed()?, groups);
     let changes = plan.summary(groups);
     if plan.is_empty() {
@@ -387,7 +419,7 @@ pub fn serving(
     if !installed(target) {
         return Ok(Default::default());
     }
-    Maps::from_pins(&target.dir())?.serving()
+    open_pins(&target.dir())?.serving()
 }
 
 /// Detaches from `target`'s interface: removing the pins releases link, program and maps.
@@ -422,7 +454,7 @@ pub fn stats(target: &Attachment) -> Result<Vec<ServiceStats>, Error> {
             dir: target.dir(),
         });
     }
-    let maps = Maps::from_pins(&target.dir())?;
+    let maps = open_pins(&target.dir())?;
     let mut installed: Vec<_> = maps.installed()?.into_iter().collect();
     installed.sort_by_key(|(k, _)| *k);
     installed
