@@ -16,8 +16,9 @@ use crate::support::{Bpffs, system_test_can_run};
 const KILLS: usize = 20;
 
 /// The cluster with services s0 (port 80, the one the client uses) and s1..s`n`-1 on
-/// ports 10001.. (nobody listens there: they only fill the maps).
-fn cluster(n: usize) -> String {
+/// ports 10001.. (nobody listens there: they only fill the maps), forwarding by
+/// `forward`.
+pub fn cluster(n: usize, forward: &str) -> String {
     let mut text = String::from(
         "cluster crash\n\nbalancer {\n  director lb 10.77.0.2/24 on l0\n}\n\n\
          pool web {\n  real r1 10.77.0.11 weight 3\n  real r2 10.77.0.12 weight 2\n  \
@@ -26,7 +27,7 @@ fn cluster(n: usize) -> String {
     for i in 0..n {
         let port = if i == 0 { 80 } else { 10000 + i };
         text += &format!(
-            "\nservice s{i} {{\n  vip 10.77.0.100:{port}/tcp\n  forward dr\n  scheduler mh\n  \
+            "\nservice s{i} {{\n  vip 10.77.0.100:{port}/tcp\n  forward {forward}\n  scheduler mh\n  \
              table-size 4099\n  pool web\n}}\n"
         );
     }
@@ -34,10 +35,11 @@ fn cluster(n: usize) -> String {
 }
 
 /// A small deterministic generator: the kill moments, reproducible from the seed.
-struct Lcg(u64);
+pub struct Lcg(pub u64);
 
 impl Lcg {
-    fn next(&mut self) -> f64 {
+    /// The next number in [0, 1).
+    pub fn next(&mut self) -> f64 {
         self.0 = self
             .0
             .wrapping_mul(6_364_136_223_846_793_005)
@@ -68,8 +70,8 @@ fn killed_applies_leave_a_truthful_plan_no_orphans_and_traffic_flowing() {
     let pin_dir = pins.0.to_str().unwrap().to_string();
     let half = rig.tmp.join("half.lvs");
     let full = rig.tmp.join("full.lvs");
-    std::fs::write(&half, cluster(250)).unwrap();
-    std::fs::write(&full, cluster(1000)).unwrap();
+    std::fs::write(&half, cluster(250, "dr")).unwrap();
+    std::fs::write(&full, cluster(1000, "dr")).unwrap();
     let xdp = |cmd: &str, file: &Path| {
         lvsc(
             &rig,
