@@ -13,6 +13,9 @@
 //!   alternately on one of CONNS kept-alive connections and on a new connection each;
 //!   prints one JSON object: requests that succeeded on each kind, failed ones, and kept
 //!   connections that were reset or closed under it.
+//! - `lvsc-flows hold VIP:PORT CONNS UNTIL`: opens CONNS connections and makes one request
+//!   on each, prints `held N`, waits until the file UNTIL exists, then makes one more
+//!   request on each; prints how many answered (`survived N of M`).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -222,6 +225,23 @@ fn load(to: SocketAddr, seconds: f64, rate: f64, conns: usize) -> std::io::Resul
     Ok(())
 }
 
+fn hold(to: SocketAddr, conns: usize, until: &str) -> std::io::Result<()> {
+    let timeout = Duration::from_millis(3000);
+    let mut held: Vec<TcpStream> = (0..conns)
+        .filter_map(|_| connect(to, timeout).ok())
+        .filter_map(|mut s| request(&mut s).ok().map(|_| s))
+        .collect();
+    println!("held {}", held.len());
+    std::io::stdout().flush()?;
+    while !std::path::Path::new(until).exists() {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let total = held.len();
+    let survived = held.iter_mut().map(request).filter(Result::is_ok).count();
+    println!("survived {survived} of {total}");
+    Ok(())
+}
+
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let num = |s: &str| s.parse::<f64>().ok();
@@ -234,6 +254,10 @@ fn main() -> std::io::Result<()> {
         ["serve", name, tcp, udp] => serve(name.to_string(), tcp, udp),
         ["send", file] => send(file, Duration::from_millis(1000)),
         ["send", file, ms] => send(file, Duration::from_millis(ms.parse().unwrap_or(1000))),
+        ["hold", to, conns, until] => match (to.parse(), conns.parse()) {
+            (Ok(to), Ok(c)) => hold(to, c, until),
+            _ => usage(),
+        },
         ["load", to, secs, rate, conns] => {
             match (to.parse(), num(secs), num(rate), conns.parse()) {
                 (Ok(to), Some(s), Some(r), Ok(c)) if r > 0.0 => load(to, s, r, c),
@@ -246,7 +270,7 @@ fn main() -> std::io::Result<()> {
 
 fn usage() -> std::io::Result<()> {
     eprintln!(
-        "usage: lvsc-flows serve NAME TCP_PORTS UDP_PORTS | send FILE [TIMEOUT_MS] | load VIP:PORT SECONDS RATE CONNS"
+        "usage: lvsc-flows serve NAME TCP_PORTS UDP_PORTS | send FILE [TIMEOUT_MS] | load VIP:PORT SECONDS RATE CONNS | hold VIP:PORT CONNS UNTIL"
     );
     std::process::exit(2)
 }

@@ -18,6 +18,7 @@ mod editors;
 mod examples;
 mod explain;
 mod export;
+mod failover_qemu;
 mod hardening;
 mod hitless;
 mod hitless_qemu;

@@ -1,0 +1,117 @@
+//! The hot standby, run (tests/failover/ipvs-guest.sh): in the QEMU guest, two director
+//! namespaces run the real keepalived with the keepalived.conf that `lvsc build` wrote
+//! for each (VRRP, the IPVS virtual server and the connection sync daemon). The master
+//! dies; the backup must hold the VIP within 3 x advert + skew, the client's 20
+//! established connections must go on (synchronised to the backup), and the master,
+//! back, takes the VIP again (no `nopreempt` in the file).
+
+use crate::support::{guest_blocks, guest_dir, run, static_bin, system_test_can_run, temp_dir};
+
+/// 3 x advert (1 s) + skew ((256 - 100) / 256 s), in hundredths of a second.
+const MASTER_DOWN_CS: u64 = 300 + 61;
+/// For the emulated guest and the 100 ms poll.
+const SLACK_CS: u64 = 150;
+
+#[test]
+fn the_backup_takes_over_and_synchronised_connections_survive() {
+    if !system_test_can_run(
+        "VRRP failover in QEMU",
+        &[
+            "qemu-system-x86_64",
+            "cpio",
+            "depmod",
+            "apt-get",
+            "keepalived",
+        ],
+    ) {
+        return;
+    }
+    let dir = guest_dir("failover");
+    run(
+        "objcopy",
+        &[
+            "--strip-debug",
+            static_bin("lvsc-flows").to_str().unwrap(),
+            dir.join("lvsc-flows").to_str().unwrap(),
+        ],
+    );
+    let build = temp_dir("failover-build");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lvsc"))
+        .args(["build", "tests/failover/cluster.lvs", "--out"])
+        .arg(&build)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for host in ["lb1", "lb2"] {
+        std::fs::create_dir_all(dir.join(host)).unwrap();
+        std::fs::copy(
+            build.join(host).join("keepalived.conf"),
+            dir.join(host).join("keepalived.conf"),
+        )
+        .unwrap();
+        // What setup.sh writes at deploy time from VRRP_PASS.
+        std::fs::write(
+            dir.join(host).join("lvsc-vrrp-51.auth"),
+            "auth_pass failover\n",
+        )
+        .unwrap();
+    }
+    std::fs::copy("tests/failover/ipvs-guest.sh", dir.join("run.sh")).unwrap();
+    let rig = std::process::Command::new("scripts/qemu-rig")
+        .args(["run", dir.to_str().unwrap()])
+        .status()
+        .unwrap();
+    let log = std::fs::read_to_string(dir.join("result.log")).unwrap_or_default();
+    assert!(rig.success(), "the guest did not finish:\n{log}");
+    let b = guest_blocks(&log);
+    let get = |tag: &str| {
+        b.get(tag)
+            .cloned()
+            .unwrap_or_else(|| panic!("no `{tag}` in the guest output:\n{log}"))
+    };
+    let (master, code) = get("master");
+    assert_eq!(code, 0, "lb1 never became master:\n{log}");
+    assert!(!master.contains("both hold the VIP"), "{master}");
+    assert!(
+        master.contains("10.77.0.100:80"),
+        "lb2 has no virtual server:\n{master}"
+    );
+    let synced: u64 = get("synced").0.trim().parse().unwrap_or(0);
+    let (failover, code) = get("failover");
+    assert_eq!(code, 0, "lb2 never took the VIP:\n{log}");
+    let took: u64 = failover
+        .split_whitespace()
+        .nth(1)
+        .and_then(|t| t.parse().ok())
+        .unwrap();
+    let survived = get("survived").0;
+    let load = get("load").0;
+    let errors = get("load-errors").0;
+    eprintln!(
+        "failover: backup held the VIP {:.2} s after the master died (3 x advert + skew = {:.2} s); \
+         {synced} connections synchronised to the backup before; established: {}; steady load: {} ({} errors)",
+        took as f64 / 100.0,
+        MASTER_DOWN_CS as f64 / 100.0,
+        survived.trim(),
+        load.trim(),
+        errors.lines().count()
+    );
+    assert!(
+        took <= MASTER_DOWN_CS + SLACK_CS,
+        "the backup took {took} cs (bound {MASTER_DOWN_CS} + {SLACK_CS})"
+    );
+    assert!(synced > 0, "no connection was synchronised to the backup");
+    assert!(
+        survived.contains("survived 20 of 20"),
+        "established connections lost in the failover: {survived}\n{log}"
+    );
+    let (_, code) = get("back");
+    assert_eq!(
+        code, 0,
+        "the master, back, did not take the VIP again:\n{log}"
+    );
+}
