@@ -10,6 +10,7 @@ mod support;
 mod cli_lang;
 mod codes;
 mod crash_ipvs_qemu;
+mod crash_run;
 mod crash_xdp;
 mod differential;
 mod differential_qemu;
