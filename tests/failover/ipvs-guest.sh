@@ -30,10 +30,16 @@ until_true() {
   done
   return 1
 }
+CONF=/test
 keepalived_in() { # NS: keepalived in the foreground of a background job, pids in /run
-  $IP netns exec "$1" /usr/sbin/keepalived -n -l -D -f "/test/$1/keepalived.conf" \
+  $IP netns exec "$1" /usr/sbin/keepalived -n -l -D -f "$CONF/$1/keepalived.conf" \
     -p "/run/ka-$1.pid" -r "/run/ka-$1-vrrp.pid" -c "/run/ka-$1-check.pid" \
-    >"/tmp/ka-$1.log" 2>&1 &
+    >>"/tmp/ka-$1.log" 2>&1 &
+}
+keepalived_kill() { # NS: as a crash does (no goodbye advert)
+  for p in "/run/ka-$1-vrrp.pid" "/run/ka-$1-check.pid" "/run/ka-$1.pid"; do
+    kill -9 "$(cat "$p")" 2>/dev/null
+  done
 }
 
 # keepalived looks up the script user.
@@ -87,9 +93,7 @@ end 0
 
 begin failover
 t0=$(uptime_cs)
-for p in /run/ka-lb1-vrrp.pid /run/ka-lb1-check.pid /run/ka-lb1.pid; do
-  kill -9 "$(cat "$p")" 2>/dev/null
-done
+keepalived_kill lb1
 $IP -n lb1 link set l0 down
 until_true 20 "has_vip lb2"
 took=$?
@@ -117,6 +121,33 @@ keepalived_in lb1
 begin back
 until_true 30 "has_vip lb1 && ! has_vip lb2"
 end $?
+
+# Again with `nopreempt` written in the file: the master, back, must leave the VIP where
+# it is. Both start as BACKUP (keepalived's rule with nopreempt); priority elects lb1.
+keepalived_kill lb1
+keepalived_kill lb2
+$IP -n lb1 addr flush dev l0 to "$VIP/32" 2>/dev/null
+$IP -n lb2 addr flush dev l0 to "$VIP/32" 2>/dev/null
+CONF=/test/nopreempt
+sleep 1
+keepalived_in lb1
+keepalived_in lb2
+begin nopreempt-master
+until_true 30 "has_vip lb1"
+end $?
+keepalived_kill lb1
+$IP -n lb1 link set l0 down
+begin nopreempt-failover
+until_true 20 "has_vip lb2"
+end $?
+$IP -n lb1 link set l0 up
+keepalived_in lb1
+# Well past 3 x advert + skew: lb1 has seen lb2's adverts and stays backup.
+sleep 6
+begin nopreempt-back
+if has_vip lb2 && ! has_vip lb1; then stays=0; else stays=1; fi
+echo "lb2 keeps the VIP: $stays"
+end "$stays"
 begin keepalived-logs
 cat /tmp/ka-lb1.log /tmp/ka-lb2.log
 end 0

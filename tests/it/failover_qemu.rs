@@ -3,7 +3,9 @@
 //! for each (VRRP, the IPVS virtual server and the connection sync daemon). The master
 //! dies; the backup must hold the VIP within 3 x advert + skew, the client's 20
 //! established connections must go on (synchronised to the backup), and the master,
-//! back, takes the VIP again (no `nopreempt` in the file).
+//! back, takes the VIP again (no `nopreempt` in the file). Then the same with
+//! `nopreempt` written: the master, back, leaves the VIP on the backup. Then the same with
+//! `nopreempt` written: the master, back, leaves the VIP on the backup.
 
 use crate::support::{guest_blocks, guest_dir, run, static_bin, system_test_can_run, temp_dir};
 
@@ -35,30 +37,39 @@ fn the_backup_takes_over_and_synchronised_connections_survive() {
             dir.join("lvsc-flows").to_str().unwrap(),
         ],
     );
-    let build = temp_dir("failover-build");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lvsc"))
-        .args(["build", "tests/failover/cluster.lvs", "--out"])
-        .arg(&build)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    for host in ["lb1", "lb2"] {
-        std::fs::create_dir_all(dir.join(host)).unwrap();
-        std::fs::copy(
-            build.join(host).join("keepalived.conf"),
-            dir.join(host).join("keepalived.conf"),
-        )
-        .unwrap();
-        // What setup.sh writes at deploy time from VRRP_PASS.
-        std::fs::write(
-            dir.join(host).join("lvsc-vrrp-51.auth"),
-            "auth_pass failover\n",
-        )
-        .unwrap();
+    let text = std::fs::read_to_string("tests/failover/cluster.lvs").unwrap();
+    let nopreempt = text.replace("    advert 1s\n", "    advert 1s\n    nopreempt\n");
+    assert_ne!(text, nopreempt);
+    for (file_text, into) in [(text, dir.clone()), (nopreempt, dir.join("nopreempt"))] {
+        let build = temp_dir("failover-build");
+        let file = build.join("cluster.lvs");
+        std::fs::write(&file, file_text).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_lvsc"))
+            .arg("build")
+            .arg(&file)
+            .arg("--out")
+            .arg(build.join("out"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for host in ["lb1", "lb2"] {
+            std::fs::create_dir_all(into.join(host)).unwrap();
+            std::fs::copy(
+                build.join("out").join(host).join("keepalived.conf"),
+                into.join(host).join("keepalived.conf"),
+            )
+            .unwrap();
+            // What setup.sh writes at deploy time from VRRP_PASS.
+            std::fs::write(
+                into.join(host).join("lvsc-vrrp-51.auth"),
+                "auth_pass failover\n",
+            )
+            .unwrap();
+        }
     }
     std::fs::copy("tests/failover/ipvs-guest.sh", dir.join("run.sh")).unwrap();
     let rig = std::process::Command::new("scripts/qemu-rig")
@@ -113,5 +124,17 @@ fn the_backup_takes_over_and_synchronised_connections_survive() {
     assert_eq!(
         code, 0,
         "the master, back, did not take the VIP again:\n{log}"
+    );
+    // nopreempt, as written: the master, back, leaves the VIP where it is.
+    assert_eq!(get("nopreempt-master").1, 0, "nopreempt: no master:\n{log}");
+    assert_eq!(
+        get("nopreempt-failover").1,
+        0,
+        "nopreempt: no failover:\n{log}"
+    );
+    let (back, code) = get("nopreempt-back");
+    assert_eq!(
+        code, 0,
+        "nopreempt: the master took the VIP back: {back}\n{log}"
     );
 }
