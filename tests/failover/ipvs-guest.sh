@@ -37,9 +37,11 @@ keepalived_in() { # NS: keepalived in the foreground of a background job, pids i
     >>"/tmp/ka-$1.log" 2>&1 &
 }
 keepalived_kill() { # NS: as a crash does (no goodbye advert)
-  for p in "/run/ka-$1-vrrp.pid" "/run/ka-$1-check.pid" "/run/ka-$1.pid"; do
-    kill -9 "$(cat "$p")" 2>/dev/null
-  done
+  # The parent first, in the same kill: it respawns a child it sees die.
+  kill -9 "$(cat "/run/ka-$1.pid")" "$(cat "/run/ka-$1-vrrp.pid")" \
+    "$(cat "/run/ka-$1-check.pid")" 2>/dev/null
+  # A stale pid file whose number was reused makes keepalived think it runs already.
+  rm -f "/run/ka-$1.pid" "/run/ka-$1-vrrp.pid" "/run/ka-$1-check.pid"
 }
 
 # keepalived looks up the script user.
