@@ -5,7 +5,7 @@
 //! change; and the client's service never stopped answering.
 
 use crate::crash_xdp::{Lcg, cluster};
-use crate::support::{guest_blocks, guest_dir, run, static_bin, system_test_can_run};
+use crate::support::{Guest, system_test_can_run};
 
 const KILLS: usize = 20;
 
@@ -17,15 +17,8 @@ fn killed_applies_leave_a_truthful_plan_and_traffic_flowing_on_ipvs() {
     ) {
         return;
     }
-    let dir = guest_dir("crash-ipvs");
-    run(
-        "objcopy",
-        &[
-            "--strip-debug",
-            static_bin("lvsc-flows").to_str().unwrap(),
-            dir.join("lvsc-flows").to_str().unwrap(),
-        ],
-    );
+    let guest = Guest::new("crash-ipvs").with_flows();
+    let dir = guest.dir.clone();
     std::fs::write(dir.join("half.lvs"), cluster(250, "nat")).unwrap();
     std::fs::write(dir.join("full.lvs"), cluster(1000, "nat")).unwrap();
     let seed = u64::from(std::process::id());
@@ -34,19 +27,9 @@ fn killed_applies_leave_a_truthful_plan_and_traffic_flowing_on_ipvs() {
         .map(|_| format!("{:.3}\n", 0.8 * rng.next()))
         .collect();
     std::fs::write(dir.join("kills"), kills).unwrap();
-    std::fs::copy("tests/crash/ipvs-guest.sh", dir.join("run.sh")).unwrap();
-    let rig = std::process::Command::new("scripts/qemu-rig")
-        .args(["run", dir.to_str().unwrap()])
-        .status()
-        .unwrap();
-    let log = std::fs::read_to_string(dir.join("result.log")).unwrap_or_default();
-    assert!(rig.success(), "the guest did not finish:\n{log}");
-    let b = guest_blocks(&log);
-    let get = |tag: &str| {
-        b.get(tag)
-            .cloned()
-            .unwrap_or_else(|| panic!("no `{tag}` in the guest output:\n{log}"))
-    };
+    let out = guest.run("tests/crash/ipvs-guest.sh");
+    let log = &out.log;
+    let get = |tag: &str| out.get(tag);
     let (setup, code) = get("setup");
     assert_eq!(code, 0, "{setup}\n{log}");
     let mut landed = 0;

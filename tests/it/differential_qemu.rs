@@ -8,7 +8,7 @@
 use crate::differential::{
     answers, check_answers, clients, cluster, explain, flows, mismatches, persistent_reals,
 };
-use crate::support::{guest_blocks, guest_dir, run, static_bin, system_test_can_run};
+use crate::support::{Guest, system_test_can_run};
 
 #[test]
 fn ipvs_agrees_with_the_file_and_with_lvsc_explain() {
@@ -18,15 +18,8 @@ fn ipvs_agrees_with_the_file_and_with_lvsc_explain() {
     ) {
         return;
     }
-    let dir = guest_dir("diff-ipvs");
-    run(
-        "objcopy",
-        &[
-            "--strip-debug",
-            static_bin("lvsc-flows").to_str().unwrap(),
-            dir.join("lvsc-flows").to_str().unwrap(),
-        ],
-    );
+    let guest = Guest::new("diff-ipvs").with_flows();
+    let dir = guest.dir.clone();
     let file = dir.join("cluster.lvs");
     std::fs::write(&file, cluster("nat", [5, 3, 1, 0])).unwrap();
     std::fs::write(dir.join("changed.lvs"), cluster("nat", [2, 3, 1, 0])).unwrap();
@@ -38,25 +31,9 @@ fn ipvs_agrees_with_the_file_and_with_lvsc_explain() {
     let flow_file = dir.join("flows");
     std::fs::write(&flow_file, flows(0).join("\n") + "\n").unwrap();
     std::fs::write(dir.join("flows-after"), flows(1).join("\n") + "\n").unwrap();
-    std::fs::copy("tests/differential/ipvs-guest.sh", dir.join("run.sh")).unwrap();
-    let rig = std::process::Command::new("scripts/qemu-rig")
-        .args(["run", dir.to_str().unwrap()])
-        .status()
-        .unwrap();
-    let log = std::fs::read_to_string(dir.join("result.log")).unwrap_or_default();
-    assert!(rig.success(), "the guest did not finish:\n{log}");
-    let b = guest_blocks(&log);
-    let ok = |tag: &str| {
-        let (text, code) = b
-            .get(tag)
-            .cloned()
-            .unwrap_or_else(|| panic!("no `{tag}` in the guest output:\n{log}"));
-        assert_eq!(
-            code, 0,
-            "{tag} failed:\n{text}\n\nwhole guest output:\n{log}"
-        );
-        text
-    };
+    let out = guest.run("tests/differential/ipvs-guest.sh");
+    let log = &out.log;
+    let ok = |tag: &str| out.ok(tag);
     ok("apply");
     // `lvsc explain` assumes the kernel's destination list (the order sh fills its
     // buckets in) is the reverse of the order `lvsc apply` added the reals in; ipvsadm

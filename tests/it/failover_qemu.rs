@@ -7,7 +7,7 @@
 //! `nopreempt` written: the master, back, leaves the VIP on the backup. Then the same with
 //! `nopreempt` written: the master, back, leaves the VIP on the backup.
 
-use crate::support::{guest_blocks, guest_dir, run, static_bin, system_test_can_run, temp_dir};
+use crate::support::{Guest, system_test_can_run, temp_dir};
 
 /// 3 x advert (1 s) + skew ((256 - 100) / 256 s), in hundredths of a second.
 const MASTER_DOWN_CS: u64 = 300 + 61;
@@ -28,15 +28,8 @@ fn the_backup_takes_over_and_synchronised_connections_survive() {
     ) {
         return;
     }
-    let dir = guest_dir("failover");
-    run(
-        "objcopy",
-        &[
-            "--strip-debug",
-            static_bin("lvsc-flows").to_str().unwrap(),
-            dir.join("lvsc-flows").to_str().unwrap(),
-        ],
-    );
+    let guest = Guest::new("failover").with_flows();
+    let dir = guest.dir.clone();
     let text = std::fs::read_to_string("tests/failover/cluster.lvs").unwrap();
     let nopreempt = text.replace("    advert 1s\n", "    advert 1s\n    nopreempt\n");
     assert_ne!(text, nopreempt);
@@ -71,19 +64,9 @@ fn the_backup_takes_over_and_synchronised_connections_survive() {
             .unwrap();
         }
     }
-    std::fs::copy("tests/failover/ipvs-guest.sh", dir.join("run.sh")).unwrap();
-    let rig = std::process::Command::new("scripts/qemu-rig")
-        .args(["run", dir.to_str().unwrap()])
-        .status()
-        .unwrap();
-    let log = std::fs::read_to_string(dir.join("result.log")).unwrap_or_default();
-    assert!(rig.success(), "the guest did not finish:\n{log}");
-    let b = guest_blocks(&log);
-    let get = |tag: &str| {
-        b.get(tag)
-            .cloned()
-            .unwrap_or_else(|| panic!("no `{tag}` in the guest output:\n{log}"))
-    };
+    let out = guest.run("tests/failover/ipvs-guest.sh");
+    let log = &out.log;
+    let get = |tag: &str| out.get(tag);
     let (master, code) = get("master");
     assert_eq!(code, 0, "lb1 never became master:\n{log}");
     assert!(!master.contains("both hold the VIP"), "{master}");

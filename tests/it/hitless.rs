@@ -139,26 +139,13 @@ fn changes_under_load_drop_nothing_on_nftables_and_xdp() {
     let mut report = Vec::new();
     {
         let rig = rig("hln");
-        let apply =
-            |file: &Path| rig.lvsc(&["apply", file.to_str().unwrap(), "--backend", "nftables"]);
+        let apply = |file: &Path| rig.apply_nftables(file);
         report.extend(run_steps("nftables", &rig, &apply));
     }
     {
         let rig = rig("hlx");
         let pins = Bpffs::mount(rig.tmp.join("bpffs"));
-        let pin_dir = pins.0.to_str().unwrap().to_string();
-        let apply = |file: &Path| {
-            rig.lvsc(&[
-                "apply",
-                file.to_str().unwrap(),
-                "--backend",
-                "ebpf",
-                "--iface",
-                "l0",
-                "--pin-dir",
-                &pin_dir,
-            ])
-        };
+        let apply = |file: &Path| rig.apply_xdp(file, &pins);
         report.extend(run_steps("xdp", &rig, &apply));
     }
     for line in &report {

@@ -6,7 +6,7 @@
 //! connections of a real that is gone, and the kept connections to it are still open.
 
 use crate::hitless::steps;
-use crate::support::{guest_blocks, guest_dir, run, static_bin, system_test_can_run};
+use crate::support::{Guest, system_test_can_run};
 
 #[test]
 fn changes_under_load_on_ipvs() {
@@ -16,40 +16,17 @@ fn changes_under_load_on_ipvs() {
     ) {
         return;
     }
-    let dir = guest_dir("hitless-ipvs");
-    run(
-        "objcopy",
-        &[
-            "--strip-debug",
-            static_bin("lvsc-flows").to_str().unwrap(),
-            dir.join("lvsc-flows").to_str().unwrap(),
-        ],
-    );
+    let guest = Guest::new("hitless-ipvs").with_flows();
+    let dir = guest.dir.clone();
     let base = std::fs::read_to_string("tests/hitless/cluster.lvs").unwrap();
     std::fs::write(dir.join("step0.lvs"), base).unwrap();
     let steps = steps("nat", false);
     for (i, (_, text)) in steps.iter().enumerate() {
         std::fs::write(dir.join(format!("step{}.lvs", i + 1)), text).unwrap();
     }
-    std::fs::copy("tests/hitless/ipvs-guest.sh", dir.join("run.sh")).unwrap();
-    let rig = std::process::Command::new("scripts/qemu-rig")
-        .args(["run", dir.to_str().unwrap()])
-        .status()
-        .unwrap();
-    let log = std::fs::read_to_string(dir.join("result.log")).unwrap_or_default();
-    assert!(rig.success(), "the guest did not finish:\n{log}");
-    let b = guest_blocks(&log);
-    let ok = |tag: &str| {
-        let (text, code) = b
-            .get(tag)
-            .cloned()
-            .unwrap_or_else(|| panic!("no `{tag}` in the guest output:\n{log}"));
-        assert_eq!(
-            code, 0,
-            "{tag} failed:\n{text}\n\nwhole guest output:\n{log}"
-        );
-        text
-    };
+    let out = guest.run("tests/hitless/ipvs-guest.sh");
+    let log = &out.log;
+    let ok = |tag: &str| out.ok(tag);
     ok("apply-base");
     let mut report = Vec::new();
     let mut counts = Vec::new();

@@ -203,6 +203,28 @@ fn scripts_pass_shellcheck_and_bash_n() {
     assert!(checked > 40, "only {checked} scripts");
 }
 
+/// The repository's own shell (scripts/, the QEMU guests' scripts, .ci/run) passes
+/// shellcheck, following what each sources.
+#[test]
+fn repository_scripts_pass_shellcheck() {
+    if !system_test_can_run("shellcheck", &["shellcheck", "git"]) {
+        return;
+    }
+    let listed = run("git", &["ls-files", "scripts", ".ci", "tests", "editors"]);
+    let scripts: Vec<&str> = listed
+        .lines()
+        .filter(|f| {
+            f.ends_with(".sh")
+                || std::fs::read_to_string(f)
+                    .is_ok_and(|t| t.starts_with("#!/bin/sh") || t.starts_with("#!/bin/bash"))
+        })
+        .collect();
+    assert!(scripts.len() > 10, "only {scripts:?}");
+    let mut args = vec!["-x", "--severity=style"];
+    args.extend(&scripts);
+    run("shellcheck", &args);
+}
+
 /// Every lvsc-run.service passes `systemd-analyze verify`, with lvsc at the path the unit
 /// names (an overlay on /usr/bin in a mount namespace of the test's own), and rates at
 /// most 5.0 ("OK") in `systemd-analyze security`. Directors whose reals keepalived checks

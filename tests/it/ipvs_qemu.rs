@@ -5,9 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::Command;
 
-use crate::support::{examples, guest_blocks, guest_dir, system_test_can_run};
+use crate::support::{Guest, examples, system_test_can_run};
 
 const IP: &str = "/usr/sbin/ip";
 
@@ -75,7 +74,8 @@ fn ipvs_in_a_real_kernel() {
     ) {
         return;
     }
-    let dir = guest_dir("qemu");
+    let guest = Guest::new("qemu");
+    let dir = guest.dir.clone();
 
     let mut script = String::from("IP=/usr/sbin/ip\n");
     let mut expected: BTreeMap<String, String> = BTreeMap::new();
@@ -221,24 +221,8 @@ fn ipvs_in_a_real_kernel() {
     rules_of(&mut script, "i", "import rules");
 
     std::fs::write(dir.join("run.sh"), &script).unwrap();
-    let rig = Command::new("scripts/qemu-rig")
-        .arg("run")
-        .arg(&dir)
-        .output()
-        .unwrap();
-    let log = std::fs::read_to_string(dir.join("result.log")).unwrap_or_default();
-    assert!(
-        rig.status.success(),
-        "the QEMU rig failed: {}\n{}\nguest output:\n{log}",
-        String::from_utf8_lossy(&rig.stdout),
-        String::from_utf8_lossy(&rig.stderr)
-    );
-    let b = guest_blocks(&log);
-    let get = |tag: &str| {
-        b.get(tag)
-            .cloned()
-            .unwrap_or_else(|| panic!("no `{tag}` in the guest output:\n{log}"))
-    };
+    let out = guest.boot();
+    let get = |tag: &str| out.get(tag);
 
     for (tag, want) in &expected {
         let (out, code) = get(&format!("apply {tag}"));

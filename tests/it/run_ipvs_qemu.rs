@@ -7,7 +7,7 @@
 //! the sorry server when the quorum is lost, and the metrics through promtool.
 
 use crate::run_support::{answers, promtool_check, spread};
-use crate::support::{guest_blocks, guest_dir, system_test_can_run};
+use crate::support::{Guest, system_test_can_run};
 
 /// Detection bound of tests/run/ipvs.lvs: every 500 ms × retry 2 + timeout 300 ms.
 const DETECT: f64 = 1.3;
@@ -39,7 +39,8 @@ fn run_checks_reals_and_changes_ipvs_in_a_real_kernel() {
     ) {
         return;
     }
-    let dir = guest_dir("run-ipvs");
+    let guest = Guest::new("run-ipvs");
+    let dir = guest.dir.clone();
     let base = std::fs::read_to_string("tests/run/ipvs.lvs").unwrap();
     let r3 = "  real r3 10.99.0.13 weight 1\n";
     assert!(base.contains(r3));
@@ -48,27 +49,9 @@ fn run_checks_reals_and_changes_ipvs_in_a_real_kernel() {
     std::fs::write(dir.join("base.lvs"), &base).unwrap();
     std::fs::write(dir.join("r4.lvs"), &with_r4).unwrap();
     std::fs::write(dir.join("broken.lvs"), &broken).unwrap();
-    std::fs::copy("tests/run/ipvs-guest.sh", dir.join("run.sh")).unwrap();
-    let rig = std::process::Command::new("scripts/qemu-rig")
-        .args(["run", dir.to_str().unwrap()])
-        .status()
-        .unwrap();
-    let log = std::fs::read_to_string(dir.join("result.log")).unwrap_or_default();
-    assert!(rig.success(), "the guest did not finish:\n{log}");
-    let b = guest_blocks(&log);
-    let get = |tag: &str| {
-        b.get(tag)
-            .cloned()
-            .unwrap_or_else(|| panic!("no `{tag}` in the guest output:\n{log}"))
-    };
-    let ok = |tag: &str| {
-        let (text, code) = get(tag);
-        assert_eq!(
-            code, 0,
-            "{tag} failed:\n{text}\n\nwhole guest output:\n{log}"
-        );
-        text
-    };
+    let out = guest.run("tests/run/ipvs-guest.sh");
+    let get = |tag: &str| out.get(tag);
+    let ok = |tag: &str| out.ok(tag);
     let events = get("log").0;
 
     ok("start");

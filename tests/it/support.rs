@@ -204,6 +204,93 @@ pub fn guest_dir(tag: &str) -> std::path::PathBuf {
     dir
 }
 
+/// A run of `scripts/qemu-rig`: the folder the test fills, then the guest's script.
+pub struct Guest {
+    /// The folder mounted as /test in the guest.
+    pub dir: std::path::PathBuf,
+}
+
+impl Guest {
+    /// A fresh guest folder holding the static lvsc (see `guest_dir`).
+    pub fn new(tag: &str) -> Guest {
+        Guest {
+            dir: guest_dir(tag),
+        }
+    }
+
+    /// Adds the static `lvsc-flows` (client, servers, holder of long connections).
+    pub fn with_flows(self) -> Guest {
+        run(
+            "objcopy",
+            &[
+                "--strip-debug",
+                static_bin("lvsc-flows").to_str().unwrap(),
+                self.dir.join("lvsc-flows").to_str().unwrap(),
+            ],
+        );
+        self
+    }
+
+    /// Boots the guest with the script at `script` as its run.sh, and the shell library
+    /// of tests/guest/ in /test/lib; panics unless the guest finished.
+    pub fn run(&self, script: &str) -> GuestOutput {
+        std::fs::copy(script, self.dir.join("run.sh")).unwrap();
+        let lib = self.dir.join("lib");
+        std::fs::create_dir_all(&lib).unwrap();
+        for f in std::fs::read_dir("tests/guest").unwrap() {
+            let f = f.unwrap().path();
+            std::fs::copy(&f, lib.join(f.file_name().unwrap())).unwrap();
+        }
+        self.boot()
+    }
+
+    /// Boots the guest with the run.sh already in the folder; panics unless it finished.
+    pub fn boot(&self) -> GuestOutput {
+        let rig = Command::new("scripts/qemu-rig")
+            .arg("run")
+            .arg(&self.dir)
+            .output()
+            .unwrap();
+        let log = std::fs::read_to_string(self.dir.join("result.log")).unwrap_or_default();
+        assert!(
+            rig.status.success(),
+            "the guest did not finish: {}\n{}\nguest output:\n{log}",
+            String::from_utf8_lossy(&rig.stdout),
+            String::from_utf8_lossy(&rig.stderr)
+        );
+        let blocks = guest_blocks(&log);
+        GuestOutput { log, blocks }
+    }
+}
+
+/// What a guest printed: its whole log and its blocks (see `guest_blocks`).
+pub struct GuestOutput {
+    /// The whole output, for failure messages.
+    pub log: String,
+    blocks: std::collections::BTreeMap<String, (String, i32)>,
+}
+
+impl GuestOutput {
+    /// The block `tag` (text, exit status); panics with the whole log if it is missing.
+    pub fn get(&self, tag: &str) -> (String, i32) {
+        self.blocks
+            .get(tag)
+            .cloned()
+            .unwrap_or_else(|| panic!("no `{tag}` in the guest output:\n{}", self.log))
+    }
+
+    /// The text of block `tag`, which must have exited 0.
+    pub fn ok(&self, tag: &str) -> String {
+        let (text, code) = self.get(tag);
+        assert_eq!(
+            code, 0,
+            "{tag} failed:\n{text}\n\nwhole guest output:\n{}",
+            self.log
+        );
+        text
+    }
+}
+
 /// A bpffs of the test's own: `ip netns exec` remounts /sys, hiding /sys/fs/bpf.
 pub struct Bpffs(pub std::path::PathBuf);
 

@@ -4,7 +4,7 @@
 //! writes, the reals decapsulate and answer the client directly. The guest's script is
 //! tests/xdp/tunnel-guest.sh.
 
-use crate::support::{guest_dir, system_test_can_run};
+use crate::support::{Guest, system_test_can_run};
 
 /// The lines after `marker` up to the next `@@` line.
 fn section<'a>(log: &'a str, marker: &str) -> Vec<&'a str> {
@@ -29,17 +29,13 @@ fn xdp_tunnel_mode_in_a_real_kernel() {
     ) {
         return;
     }
-    let dir = guest_dir("xdp-qemu");
+    let guest = Guest::new("xdp-qemu");
+    let dir = guest.dir.clone();
     std::fs::copy("tests/xdp/tunnel.lvs", dir.join("tunnel.lvs")).unwrap();
-    std::fs::copy("tests/xdp/tunnel-guest.sh", dir.join("run.sh")).unwrap();
-    let rig = std::process::Command::new("scripts/qemu-rig")
-        .args(["run", dir.to_str().unwrap()])
-        .status()
-        .unwrap();
-    let log = std::fs::read_to_string(dir.join("result.log")).unwrap_or_default();
-    assert!(rig.success(), "the guest did not finish:\n{log}");
+    let out = guest.run("tests/xdp/tunnel-guest.sh");
+    let log = &out.log;
 
-    let apply = section(&log, "@@APPLY").join("\n");
+    let apply = section(log, "@@APPLY").join("\n");
     assert!(log.contains("@@APPLY-EXIT 0"), "{apply}\n{log}");
     assert!(apply.contains("+ 10.9.0.100:7000 tcp"), "{apply}");
     assert!(apply.contains("+ [fd00:9::100]:7000 tcp"), "{apply}");
@@ -48,7 +44,7 @@ fn xdp_tunnel_mode_in_a_real_kernel() {
     // Every connection answered, by both reals (equal weights: 20 connections split
     // 20/0 with probability 2 in a million).
     for family in ["@@ANSWERS", "@@ANSWERS6"] {
-        let answers = section(&log, family);
+        let answers = section(log, family);
         let by = |name: &str| answers.iter().filter(|l| l.trim() == name).count();
         assert_eq!(by("t1") + by("t2"), 20, "{family}: {answers:?}\n{log}");
         assert!(by("t1") > 0 && by("t2") > 0, "{family}: {answers:?}");
@@ -66,7 +62,7 @@ fn xdp_tunnel_mode_in_a_real_kernel() {
         }
     }
     let stats: serde_json::Value =
-        serde_json::from_str(&section(&log, "@@STATS").join("\n")).unwrap();
+        serde_json::from_str(&section(log, "@@STATS").join("\n")).unwrap();
     for s in stats.as_array().unwrap() {
         assert!(s["packets"].as_u64().unwrap() >= 60, "{stats}");
     }

@@ -55,19 +55,9 @@ impl Apply {
     /// What applying `d`'s data plane sets; refusals name the services it cannot carry.
     pub fn new(cluster: &str, d: &DirectorView) -> Result<Apply, Vec<Refusal>> {
         let ruleset = dataplane(cluster, d)?;
-        // NAT through nftables forwards packets: that is the one kernel setting it needs.
-        let mut sysctls: Vec<(String, String)> = d.sysctls.clone().into_iter().collect();
-        if d.services.iter().any(|s| !s.is_ipv6()) {
-            sysctls.push(("net.ipv4.ip_forward".into(), "1".into()));
-        }
-        if d.services.iter().any(|s| s.is_ipv6()) {
-            sysctls.push(("net.ipv6.conf.all.forwarding".into(), "1".into()));
-        }
-        sysctls.sort();
-        sysctls.dedup();
         Ok(Apply {
             host: d.name.clone(),
-            sysctls,
+            sysctls: sysctls(d),
             ruleset,
         })
     }
@@ -84,21 +74,7 @@ impl Apply {
 
     /// Sets the kernel settings, then loads the ruleset in one transaction.
     pub fn run(&self) -> Result<(), ApplyError> {
-        for (k, v) in &self.sysctls {
-            let status = Command::new("sysctl")
-                .args(["-qw", &format!("{k}={v}")])
-                .status()
-                .map_err(|source| ApplyError::Spawn {
-                    tool: "sysctl",
-                    source,
-                })?;
-            if !status.success() {
-                return Err(ApplyError::Sysctl {
-                    key: k.clone(),
-                    value: v.clone(),
-                });
-            }
-        }
+        set_sysctls(&self.sysctls)?;
         let spawn = |source| ApplyError::Spawn {
             tool: "nft",
             source,
@@ -126,4 +102,39 @@ impl Apply {
         }
         Ok(())
     }
+}
+
+/// The kernel settings `d`'s data plane needs, sorted: the director's own, and forwarding
+/// (NAT through nftables forwards packets).
+pub fn sysctls(d: &DirectorView) -> Vec<(String, String)> {
+    let mut sysctls: Vec<(String, String)> = d.sysctls.clone().into_iter().collect();
+    if d.services.iter().any(|s| !s.is_ipv6()) {
+        sysctls.push(("net.ipv4.ip_forward".into(), "1".into()));
+    }
+    if d.services.iter().any(|s| s.is_ipv6()) {
+        sysctls.push(("net.ipv6.conf.all.forwarding".into(), "1".into()));
+    }
+    sysctls.sort();
+    sysctls.dedup();
+    sysctls
+}
+
+/// Sets `sysctls` in order; stops at the first the kernel refuses.
+pub fn set_sysctls(sysctls: &[(String, String)]) -> Result<(), ApplyError> {
+    for (k, v) in sysctls {
+        let status = Command::new("sysctl")
+            .args(["-qw", &format!("{k}={v}")])
+            .status()
+            .map_err(|source| ApplyError::Spawn {
+                tool: "sysctl",
+                source,
+            })?;
+        if !status.success() {
+            return Err(ApplyError::Sysctl {
+                key: k.clone(),
+                value: v.clone(),
+            });
+        }
+    }
+    Ok(())
 }

@@ -13,7 +13,7 @@ use lvsc_compiler::ir::Service;
 use lvsc_compiler::views::DirectorView;
 
 use crate::DATAPLANE_TABLE;
-use crate::apply::Apply;
+use crate::apply::{Apply, set_sysctls, sysctls};
 use crate::dataplane::{map_name, service_changes, shape_mark, slots};
 
 /// The kernel's table: each map's slots (`addr . port` or `addr`) and the shape mark.
@@ -62,10 +62,12 @@ impl Live {
     }
 
     /// Makes the kernel's table `view`'s: element changes when the shape holds, else
-    /// the whole table in one transaction. Says what it did.
+    /// the whole table in one transaction; the kernel settings either way (someone may
+    /// have reset `send_redirects` since). Says what it did.
     pub fn converge(&mut self, cluster: &str, view: &DirectorView) -> Result<String, String> {
         let mark = shape_mark(view);
         if self.shape.as_deref() == Some(mark.as_str()) {
+            set_sysctls(&sysctls(view)).map_err(|e| e.to_string())?;
             let (script, changed) = self.changes(&view.services);
             if !script.is_empty() {
                 run_nft(&script)?;
