@@ -3,6 +3,7 @@
 //! Runs only when the rules found no error, so it may rely on what they checked.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 use lvsc_lang::ast::{self, SecretSource, SourceFile};
 use lvsc_lang::{Protocol, Span, Value};
@@ -126,13 +127,28 @@ fn balancer(b: &ast::Balancer, map: &mut SourceMap) -> Balancer {
                 Some(p) if p.value == "xdp" => Dataplane::Xdp,
                 _ => Dataplane::Ipvs,
             };
-            // keepalived's checkers drive IPVS only; the other data planes have lvsc run.
+            // keepalived's checkers drive IPVS only; the other data planes have lvsc run,
+            // and so do directors that announce over BGP (lvsc run withdraws the routes).
             let checker = match d.checker.as_ref().or(b.checker.as_ref()) {
                 Some(c) if c.value == "lvsc" => Checker::Lvsc,
                 Some(_) => Checker::Keepalived,
-                None if dataplane == Dataplane::Ipvs => Checker::Keepalived,
+                None if dataplane == Dataplane::Ipvs && b.bgp.is_empty() => Checker::Keepalived,
                 None => Checker::Lvsc,
             };
+            let router_id = (!b.bgp.is_empty())
+                .then(|| {
+                    let explicit = d.router_id.as_ref().map(|r| r.value.ip);
+                    let first_v4 = d
+                        .addresses
+                        .iter()
+                        .map(|a| a.addr.value.ip)
+                        .find(IpAddr::is_ipv4);
+                    match explicit.or(first_v4) {
+                        Some(IpAddr::V4(ip)) => Some(ip),
+                        _ => None, // refused by the rules
+                    }
+                })
+                .flatten();
             Director {
                 name: d.name.value.clone(),
                 addresses: d.addresses.iter().map(iface).collect(),
@@ -140,6 +156,7 @@ fn balancer(b: &ast::Balancer, map: &mut SourceMap) -> Balancer {
                 state,
                 dataplane,
                 checker,
+                router_id,
             }
         })
         .collect();
@@ -174,7 +191,31 @@ fn balancer(b: &ast::Balancer, map: &mut SourceMap) -> Balancer {
             .or(vrrp.as_ref().map(|v| v.router_id))
             .unwrap_or(0),
     });
+    let bgp = b.bgp.first().map(|g| {
+        map.insert("bgp".into(), g.span);
+        Bgp {
+            asn: g.asn.as_ref().map_or(0, |a| a.value as u32),
+            neighbors: g
+                .neighbors
+                .iter()
+                .map(|n| BgpNeighbor {
+                    addr: n.addr.value.ip,
+                    asn: n.asn.as_ref().map_or(0, |a| a.value as u32),
+                    password: n.password.as_ref().and_then(|p| match &p.value {
+                        SecretSource::Env(n) => Some(SecretRef::Env(n.value.clone())),
+                        SecretSource::File(p) => Some(SecretRef::File(p.value.clone())),
+                        SecretSource::Inline(_) => None, // rejected by the rules
+                    }),
+                    bfd: n.bfd.is_some(),
+                })
+                .collect(),
+            hold_s: g.hold.as_ref().map(|h| (h.value / 1000) as u16),
+            communities: g.communities.iter().map(|c| c.value.clone()).collect(),
+            local_pref: g.local_pref.as_ref().map(|l| l.value as u32),
+        }
+    });
     Balancer {
+        bgp,
         directors,
         vrrp,
         gateways: b.gateways.iter().map(iface).collect(),
@@ -306,6 +347,7 @@ fn service(ctx: &Ctx<'_>, s: &ast::Service, map: &mut SourceMap) -> Option<Servi
             .table_size
             .as_ref()
             .map_or(DEFAULT_TABLE_SIZE, |t| t.value as u32),
+        announce: ctx.announce(s),
         pool: pool.name.value.clone(),
         reals,
     })

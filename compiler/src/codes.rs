@@ -61,6 +61,24 @@ lvsc_lang::codes! {
     VRRP_IPV6_AUTH = "lvsc::vrrp::ipv6-auth";
     /// More than one `vrrp` group.
     VRRP_ONE_GROUP = "lvsc::vrrp::one-group";
+    /// More than one `bgp` block.
+    BGP_ONE_BLOCK = "lvsc::bgp::one-block";
+    /// A `bgp` block or neighbour without its AS number.
+    BGP_ASN = "lvsc::bgp::asn";
+    /// A `bgp` block without a neighbour.
+    BGP_NO_NEIGHBOR = "lvsc::bgp::no-neighbor";
+    /// A director without a usable BGP router id, or two with one.
+    BGP_ROUTER_ID = "lvsc::bgp::router-id";
+    /// A community that is not `A:B` (16-bit parts) or `A:B:C` (32-bit parts).
+    BGP_COMMUNITY = "lvsc::bgp::community";
+    /// A service whose announcer is missing or not said where both exist.
+    BGP_ANNOUNCE = "lvsc::bgp::announce";
+    /// A NAT service announced by several active directors.
+    BGP_NAT = "lvsc::bgp::nat";
+    /// keepalived checking the reals of a director that announces over BGP.
+    BGP_CHECKER = "lvsc::bgp::checker";
+    /// A scheduler whose choice of real depends on the director (flows that move break).
+    BGP_SCHEDULER = "lvsc::bgp::scheduler";
     /// Services but no director.
     NO_DIRECTOR = "lvsc::balancer::no-director";
     /// keepalived's checkers named for a data plane they cannot drive.

@@ -114,6 +114,20 @@ impl<'a> Ctx<'a> {
             .map_or(DEFAULT_FORWARD, |f| f.method.value.as_str())
     }
 
+    /// Who brings the service's VIPs to the directors: as written; else BGP when the
+    /// balancer has `bgp` and no `vrrp`; else VRRP (with both, the rules ask).
+    pub fn announce(&self, s: &Service) -> crate::ir::Announce {
+        use crate::ir::Announce;
+        match s.announce.as_ref().map(|a| a.value.as_str()) {
+            Some("bgp") => Announce::Bgp,
+            Some(_) => Announce::Vrrp,
+            None => match &self.file.balancer {
+                Some(b) if !b.bgp.is_empty() && b.vrrp.is_empty() => Announce::Bgp,
+                _ => Announce::Vrrp,
+            },
+        }
+    }
+
     /// The scheduler directive after defaults.
     pub fn scheduler<'s>(&'s self, s: &'s Service) -> Option<&'s ast::Scheduler> {
         s.scheduler.as_ref().or(self.defaults.scheduler.as_ref())

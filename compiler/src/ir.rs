@@ -35,6 +35,7 @@ words!(AuthKind { Pass => "pass", Ah => "ah" });
 words!(ForwardMethod { Nat => "nat", Dr => "dr", Tun => "tun" });
 words!(Dataplane { Ipvs => "ipvs", Nftables => "nftables", Xdp => "xdp" });
 words!(Checker { Keepalived => "keepalived", Lvsc => "lvsc" });
+words!(Announce { Vrrp => "vrrp", Bgp => "bgp" });
 words!(TunnelType { Ipip => "ipip", Gue => "gue", Gre => "gre" });
 words!(StorageKind {
     Nfs => "nfs",
@@ -76,6 +77,57 @@ pub struct Balancer {
     pub sync: Option<Sync>,
     /// Extra kernel settings on every director.
     pub sysctls: BTreeMap<String, String>,
+    /// BGP, if the directors announce VIPs to routers (active-active behind ECMP).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bgp: Option<Bgp>,
+}
+
+/// The directors' BGP sessions to the routers and the attributes of the VIP routes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bgp {
+    /// The directors' AS number.
+    pub asn: u32,
+    /// The routers.
+    pub neighbors: Vec<BgpNeighbor>,
+    /// Hold time in seconds (`None`: the daemon's default, 240 s in BIRD, 180 s in FRR).
+    pub hold_s: Option<u16>,
+    /// Communities (`A:B`) and large communities (`A:B:C`) on the VIP routes.
+    pub communities: Vec<String>,
+    /// Local preference of the VIP routes.
+    pub local_pref: Option<u32>,
+}
+
+/// A router the directors peer with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BgpNeighbor {
+    /// Its address.
+    pub addr: IpAddr,
+    /// Its AS number.
+    pub asn: u32,
+    /// Where the session's TCP MD5 secret is read at deploy time.
+    pub password: Option<SecretRef>,
+    /// Whether BFD watches the session.
+    pub bfd: bool,
+}
+
+/// Who brings a service's VIPs to the directors.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Announce {
+    /// The VRRP master holds them (or the one director, without VRRP).
+    #[default]
+    Vrrp,
+    /// Every director announces them over BGP while the service has quorum.
+    Bgp,
+}
+
+impl Announce {
+    /// Whether this is the default (left out of the serialised IR).
+    pub fn is_vrrp(&self) -> bool {
+        *self == Announce::Vrrp
+    }
 }
 
 /// A director host.
@@ -93,6 +145,9 @@ pub struct Director {
     pub dataplane: Dataplane,
     /// Who checks its reals.
     pub checker: Checker,
+    /// Its BGP router id (with `bgp`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub router_id: Option<std::net::Ipv4Addr>,
 }
 
 /// What balances on a director, and so who checks its reals.
@@ -229,6 +284,9 @@ pub struct Service {
     pub mtu: Option<u16>,
     /// Maglev table size for the XDP data plane.
     pub table_size: u32,
+    /// Who brings its VIPs to the directors.
+    #[serde(default, skip_serializing_if = "Announce::is_vrrp")]
+    pub announce: Announce,
     /// The pool it sends to.
     pub pool: String,
     /// The pool's reals with this service's defaults applied.

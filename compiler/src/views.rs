@@ -42,6 +42,23 @@ pub struct DirectorView {
     pub dataplane: Dataplane,
     /// Who checks its reals.
     pub checker: Checker,
+    /// Its BGP sessions and the VIPs it announces, with `bgp`.
+    pub bgp: Option<BgpRole>,
+}
+
+/// The interface `lvsc run` puts announced VIPs on (as /32 or /128), where the routing
+/// daemon picks them up: every Linux host has it, and a VIP there is local, as IPVS needs.
+pub const ANNOUNCE_INTERFACE: &str = "lo";
+
+/// A director's part in BGP: its sessions and the VIPs it announces while healthy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BgpRole {
+    /// The sessions and route attributes (shared by every director).
+    pub bgp: Bgp,
+    /// Its router id.
+    pub router_id: std::net::Ipv4Addr,
+    /// The VIPs of the services announced over BGP, sorted.
+    pub vips: Vec<IpAddr>,
 }
 
 /// A director's part in the VRRP group.
@@ -180,6 +197,7 @@ fn directors(c: &Cluster) -> Vec<DirectorView> {
             let vips: BTreeSet<IpAddr> = c
                 .services
                 .iter()
+                .filter(|s| s.announce == Announce::Vrrp)
                 .flat_map(|s| s.vips.iter().map(|v| v.ip))
                 .collect();
             let mut floating: Vec<InterfaceAddress> = vips.into_iter().map(on_iface).collect();
@@ -240,7 +258,21 @@ fn directors(c: &Cluster) -> Vec<DirectorView> {
                     peers,
                 })
             });
+            let bgp = b.bgp.as_ref().and_then(|g| {
+                let vips: BTreeSet<IpAddr> = c
+                    .services
+                    .iter()
+                    .filter(|s| s.announce == Announce::Bgp)
+                    .flat_map(|s| s.vips.iter().map(|v| v.ip))
+                    .collect();
+                Some(BgpRole {
+                    bgp: g.clone(),
+                    router_id: d.router_id?,
+                    vips: vips.into_iter().collect(),
+                })
+            });
             DirectorView {
+                bgp,
                 name: d.name.clone(),
                 addresses: d.addresses.clone(),
                 services: c.services.clone(),

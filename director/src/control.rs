@@ -14,6 +14,7 @@ use serde_json::json;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
+use crate::announce::{Announcer, ServiceState};
 use crate::check::Verdict;
 use crate::config::{Config, LoadError};
 use crate::dataplane::{Dataplane, Serving};
@@ -62,6 +63,8 @@ impl Tracked {
 struct Loop {
     opts: Options,
     config: Config,
+    /// The VIPs announced over BGP (held on lo) while their services are healthy.
+    announcer: Announcer,
     services: Vec<Tracked>,
     dataplane: Arc<Mutex<Box<dyn Dataplane>>>,
     /// Its name, for the status.
@@ -105,6 +108,7 @@ pub async fn run(
         last_local_error: None,
         suppressed: 0,
         metrics,
+        announcer: Announcer::new(&bgp_vips(&config)),
         opts,
         config,
         services: Vec::new(),
@@ -199,14 +203,26 @@ pub async fn run(
             _ = int.recv() => break,
         }
     }
-    // The checks under way end with the schedule.
+    // The checks under way end with the schedule; without them nothing vouches for the
+    // VIPs, so the routers are told to send their flows elsewhere.
     drop(lp.schedule);
+    lp.announcer.withdraw_all();
     let _ = std::fs::remove_file(&lp.opts.socket);
     emit(
         "stop",
         json!({ "note": "the data plane is left as it is: the next start takes it over" }),
     );
     Ok(())
+}
+
+/// The VIPs `config`'s director announces over BGP.
+fn bgp_vips(config: &Config) -> Vec<std::net::IpAddr> {
+    config
+        .director
+        .bgp
+        .as_ref()
+        .map(|b| b.vips.clone())
+        .unwrap_or_default()
 }
 
 /// The services of `config` with their reals' health: carried over from `old` (by
@@ -323,6 +339,22 @@ impl Loop {
         for i in 0..self.services.len() {
             self.publish_service(i);
         }
+        self.announce();
+    }
+
+    /// Announces the VIPs of the services that have quorum and are installed; withdraws
+    /// the others.
+    fn announce(&mut self) {
+        if !self.announcer.active() {
+            return;
+        }
+        let states = self.services.iter().map(|t| ServiceState {
+            vips: t.base.vips.iter().map(|v| v.ip).collect(),
+            announce: t.base.announce,
+            quorum_up: t.quorum.up,
+            installed: t.applied.is_some(),
+        });
+        self.announcer.sync(states);
     }
 
     /// Records one check result; marks the service when its reals or quorum change.
@@ -404,6 +436,8 @@ impl Loop {
     /// one is under way: the loop goes on checking meanwhile, and what changes before
     /// that update ends goes in the next.
     fn flush(&mut self) {
+        // A lost quorum withdraws the VIPs at once, before the data plane changes.
+        self.announce();
         if self.in_flight || self.dirty.is_empty() {
             return;
         }
@@ -460,6 +494,7 @@ impl Loop {
                 for (i, s) in d.sent {
                     self.services[i].applied = Some(s);
                 }
+                self.announce();
             }
             Err(e) => {
                 emit(
@@ -527,6 +562,7 @@ impl Loop {
             }
         }
         self.services = new;
+        self.announcer.retarget(&bgp_vips(&config));
         self.config = config;
         // The checks of the old configuration end here (those running are dropped).
         self.schedule = Schedule::new(&[]);

@@ -9,6 +9,7 @@
 //! Start at [`run`]; the state machine is in [`health`], the probes in [`check`], the
 //! data planes behind [`dataplane::Dataplane`].
 
+pub mod announce;
 pub mod check;
 pub mod config;
 mod control;

@@ -32,6 +32,7 @@ module.exports = grammar({
       $.string,
       $.address,
       $.duration,
+      $.community,
       $.number,
       $.path,
       $.word,
@@ -47,6 +48,8 @@ module.exports = grammar({
 
     duration: _ => token(/[0-9]+(ms|s|m|h|d)/),
     number: _ => token(/[0-9]+(\.[0-9]+){0,2}/),
+    // A BGP community (65001:100) or large community (65001:1:2).
+    community: _ => token(/[0-9]+:[0-9]+(:[0-9]+)?/),
     address: _ => token(choice(
       /[0-9]{1,3}(\.[0-9]{1,3}){3}(\/[0-9]{1,2})?(:[0-9]+(\/(tcp|udp|sctp))?|:\/[^\s{};#"]*)?/,
       /\[[0-9A-Fa-f:.]+\](:[0-9]+(\/(tcp|udp|sctp))?)?/,

@@ -59,7 +59,41 @@ pub struct Balancer {
     pub dataplane: Option<Spanned<String>>,
     /// `checker keepalived|lvsc`: who checks the reals of the directors that name none.
     pub checker: Option<Spanned<String>>,
+    /// `bgp { ... }` blocks (active-active directors behind ECMP).
+    pub bgp: Vec<Bgp>,
     /// The whole block.
+    pub span: Span,
+}
+
+/// `bgp { asn N; neighbor ADDR asn N ...; hold 9s; community A:B; local-pref N }`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Bgp {
+    /// `asn N`: the directors' own AS number.
+    pub asn: Option<Spanned<u64>>,
+    /// `neighbor ADDR asn N [password ...] [bfd]`: the routers.
+    pub neighbors: Vec<Neighbor>,
+    /// `hold DURATION`: the BGP hold time.
+    pub hold: Option<Spanned<u64>>,
+    /// `community A:B`: communities on the VIP routes.
+    pub communities: Vec<Spanned<String>>,
+    /// `local-pref N`: local preference on the VIP routes (iBGP).
+    pub local_pref: Option<Spanned<u64>>,
+    /// The whole block.
+    pub span: Span,
+}
+
+/// `neighbor ADDR asn N [password env NAME|file PATH] [bfd]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Neighbor {
+    /// The router's address.
+    pub addr: Spanned<Endpoint>,
+    /// `asn N`: its AS number.
+    pub asn: Option<Spanned<u64>>,
+    /// `password env NAME|file PATH`: the TCP MD5 secret's source.
+    pub password: Option<Spanned<SecretSource>>,
+    /// `bfd`: fast failure detection on the session.
+    pub bfd: Option<Span>,
+    /// The whole directive.
     pub span: Span,
 }
 
@@ -118,6 +152,8 @@ pub struct Director {
     pub dataplane: Option<Spanned<String>>,
     /// `checker keepalived|lvsc`: who checks this director's reals.
     pub checker: Option<Spanned<String>>,
+    /// `router-id ADDR`: its BGP router id (default: its first IPv4 address).
+    pub router_id: Option<Spanned<Endpoint>>,
     /// The whole directive.
     pub span: Span,
 }
@@ -186,6 +222,8 @@ pub struct Service {
     pub ops: Option<Span>,
     /// `table-size N`: Maglev table size for the XDP data plane.
     pub table_size: Option<Spanned<u64>>,
+    /// `announce vrrp|bgp`: who makes the VIPs reach this director.
+    pub announce: Option<Spanned<String>>,
     /// The whole block.
     pub span: Span,
 }

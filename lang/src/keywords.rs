@@ -16,6 +16,8 @@ pub enum Block {
     Vrrp,
     /// `director NAME { }`.
     Director,
+    /// `bgp { }`.
+    Bgp,
     /// `service NAME { }`.
     Service,
     /// `pool NAME { }`.
@@ -81,12 +83,24 @@ pub const GRAMMAR: &[(Place, &[&str])] = &[
             "sysctl",
             "dataplane",
             "checker",
+            "bgp",
         ],
     ),
     (In(Vrrp), &["advert", "auth", "interface", "nopreempt"]),
     (
         In(Director),
-        &["address", "priority", "state", "dataplane", "checker"],
+        &[
+            "address",
+            "priority",
+            "state",
+            "dataplane",
+            "checker",
+            "router-id",
+        ],
+    ),
+    (
+        In(Bgp),
+        &["asn", "neighbor", "hold", "community", "local-pref"],
     ),
     (
         In(Service),
@@ -105,6 +119,7 @@ pub const GRAMMAR: &[(Place, &[&str])] = &[
             "mtu",
             "ops",
             "table-size",
+            "announce",
         ],
     ),
     (In(Pool), &["port", "weight", "check", "real"]),
@@ -112,8 +127,9 @@ pub const GRAMMAR: &[(Place, &[&str])] = &[
     (OptionOf("sync"), &["id"]),
     (
         OptionOf("director"),
-        &["priority", "state", "dataplane", "checker"],
+        &["priority", "state", "dataplane", "checker", "router-id"],
     ),
+    (OptionOf("neighbor"), &["asn", "password", "bfd"]),
     (OptionOf("forward"), &["port", "csum"]),
     (OptionOf("persistence"), &["netmask"]),
     (
@@ -151,6 +167,8 @@ pub const GRAMMAR: &[(Place, &[&str])] = &[
     (ValueOf("state"), &["master", "backup"]),
     (ValueOf("dataplane"), &["ipvs", "nftables", "xdp"]),
     (ValueOf("checker"), &["keepalived", "lvsc"]),
+    (ValueOf("announce"), &["vrrp", "bgp"]),
+    (ValueOf("password"), &["env", "file"]),
     (ValueOf("family"), &["inet", "inet6"]),
     (ValueOf("forward"), &["nat", "dr", "tun"]),
     (ValueOf("tun"), &["ipip", "gue", "gre"]),
@@ -558,6 +576,56 @@ pub const KEYWORDS: &[Keyword] = &[
         "export-options \"ro,sync\"",
     ),
     kw(
+        "bgp",
+        "Active-active directors: each announces the VIPs to the routers over BGP (ECMP).",
+        "bgp { asn 65001; neighbor 192.0.2.1 asn 65000 }",
+    ),
+    kw(
+        "asn",
+        "An AS number: the directors' own in `bgp`, the router's on a `neighbor`.",
+        "asn 65001",
+    ),
+    kw(
+        "neighbor",
+        "A router the directors peer with: address, AS number, optional password and BFD.",
+        "neighbor 192.0.2.1 asn 65000 password env BGP_PASS bfd",
+    ),
+    kw(
+        "hold",
+        "The BGP hold time: a silent session is dropped (and its routes withdrawn) after it.",
+        "hold 9s",
+    ),
+    kw(
+        "community",
+        "A BGP community (A:B) or large community (A:B:C) on the VIP routes.",
+        "community 65001:100",
+    ),
+    kw(
+        "local-pref",
+        "The local preference of the VIP routes (iBGP neighbours).",
+        "local-pref 200",
+    ),
+    kw(
+        "password",
+        "The TCP MD5 secret of a BGP session, read at deploy time from the environment or a file.",
+        "password env BGP_PASS",
+    ),
+    kw(
+        "bfd",
+        "Bidirectional forwarding detection on a BGP session: failover in a fraction of a second.",
+        "neighbor 192.0.2.1 asn 65000 bfd",
+    ),
+    kw(
+        "router-id",
+        "A director's BGP router id (default: its first IPv4 address).",
+        "director lb1 192.0.2.2/24 on eth0 router-id 192.0.2.2",
+    ),
+    kw(
+        "announce",
+        "Who brings a service's VIPs to the directors: the VRRP master, or BGP from every director.",
+        "announce bgp",
+    ),
+    kw(
         "mount",
         "Every real of a pool mounts the storage at PATH.",
         "mount /var/www on pool web options \"ro\"",
@@ -589,6 +657,7 @@ impl Block {
             Balancer => "balancer",
             Vrrp => "vrrp",
             Director => "director",
+            Bgp => "bgp",
             Service => "service",
             Pool => "pool",
             Storage => "storage",

@@ -222,7 +222,9 @@ fn classify_atom(text: &str) -> Result<Value, AtomError> {
         if let Some(v) = endpoint(text) {
             return Ok(v);
         }
-        if all_consuming(version).parse(text).is_ok() {
+        if all_consuming(version).parse(text).is_ok()
+            || all_consuming(community).parse(text).is_ok()
+        {
             return Ok(Value::Word(text.to_string()));
         }
         if text.contains(['.', ':']) {
@@ -278,6 +280,11 @@ fn word(input: &str) -> IResult<&str, &str> {
 /// A dotted version number with two or three parts (`4.2`, `3.1.1`), kept as a word.
 fn version(input: &str) -> IResult<&str, &str> {
     recognize((digit1, char('.'), digit1, opt((char('.'), digit1)))).parse(input)
+}
+
+/// A BGP community (`65001:100`) or large community (`65001:1:2`), kept as a word.
+fn community(input: &str) -> IResult<&str, &str> {
+    recognize((digit1, char(':'), digit1, opt((char(':'), digit1)))).parse(input)
 }
 
 /// A number; `None` when it overflows.
@@ -409,6 +416,13 @@ mod tests {
             Value::Addr(e) => e,
             other => panic!("{text}: {other:?}"),
         }
+    }
+
+    #[test]
+    fn bgp_communities_are_words() {
+        assert_eq!(one("65001:100"), Value::Word("65001:100".into()));
+        assert_eq!(one("65001:1:2"), Value::Word("65001:1:2".into()));
+        assert!(matches!(one("2001:db8::1"), Value::Addr(_)));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Secrets written into a file (VRRP passwords) are never shown again: every front end
+//! Secrets written into a file (VRRP and BGP passwords) are never shown again: every front end
 //! that renders source masks these spans first, whatever else is wrong with the file.
 //!
 //! The spans come from the concrete tree, so they cover what the typed tree cannot hold:
@@ -31,6 +31,20 @@ fn walk<'a>(dirs: impl Iterator<Item = &'a Directive>, out: &mut Vec<Span>) {
                     }
                     Value::Word(w) if AUTH_WORDS.contains(&w.as_str()) => {}
                     _ => out.push(a.span),
+                }
+            }
+        }
+        // `neighbor ADDR ... password SECRET`: the argument after `password`, unless it
+        // is `env NAME` or `file PATH`.
+        let mut args = d.args.iter();
+        while let Some(a) = args.next() {
+            if matches!(&a.value, Value::Word(w) if w == "password") {
+                match args.next() {
+                    Some(n) if matches!(&n.value, Value::Word(w) if w == "env" || w == "file") => {
+                        args.next();
+                    }
+                    Some(n) => out.push(n.span),
+                    None => {}
                 }
             }
         }
@@ -71,6 +85,8 @@ mod tests {
             "balancer { vrrp 1 {\n auth pass \"hunter2\n } }",
             "service s { auth pass \"hunter2\" }",
             "auth ah 'hunter2'",
+            "balancer { bgp { neighbor 192.0.2.1 asn 1 password \"hunter2\" } }",
+            "balancer { bgp { neighbor 192.0.2.1 password hunter2 bfd } }",
         ] {
             let s = shown(src);
             assert!(!s.contains("hunter2"), "{src:?} shows {s:?}");

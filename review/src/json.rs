@@ -29,6 +29,7 @@ pub fn render(r: &Review) -> String {
         "changed": !(r.plan.is_empty() && r.files.is_empty()),
         "hosts": hosts,
         "risks": r.plan.risks,
+        "disruption": r.disruption,
     });
     serde_json::to_string_pretty(&doc).expect("json values serialise") + "\n"
 }

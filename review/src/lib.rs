@@ -1,8 +1,10 @@
 //! A plan review: what changes between two revisions of a cluster file, for a person
 //! reading a pull request or a tool gating one. The semantic changes and their risks
 //! come from [`lvsc_compiler::diff`]; this crate adds the diffs of the generated files
-//! and renders the whole as text, Markdown or JSON (docs/plan-json.md).
+//! and the share of each lookup table whose real changes (the flows a change moves), and
+//! renders the whole as text, Markdown or JSON (docs/plan-json.md).
 
+pub mod disruption;
 mod filediff;
 pub mod json;
 pub mod markdown;
@@ -31,6 +33,8 @@ pub struct Review {
     pub files: BTreeMap<String, Vec<FileDiff>>,
     /// Shown as the file being planned.
     pub name: String,
+    /// The share of each lookup table that changes real (the flows that move).
+    pub disruption: Vec<disruption::Disruption>,
 }
 
 impl Review {
@@ -55,7 +59,16 @@ impl Review {
             plan,
             files,
             name: name.to_string(),
+            disruption: disruption::disruption(old, new),
         })
+    }
+
+    /// The largest share of a table that changes real, in percent (0 when none moves).
+    pub fn max_disruption(&self) -> f64 {
+        self.disruption
+            .iter()
+            .map(|d| d.percent)
+            .fold(0.0, f64::max)
     }
 
     /// Whether nothing changes: no host and no generated file.

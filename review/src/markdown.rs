@@ -44,6 +44,20 @@ pub fn render(r: &Review) -> String {
             n(Action::Remove)
         );
     }
+    if !r.disruption.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n| service | table | slots | flows that move | at least |"
+        );
+        let _ = writeln!(out, "|---|---|---:|---:|---:|");
+        for d in &r.disruption {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {:.1}% | {:.1}% |",
+                d.service, d.table, d.slots, d.percent, d.minimum_percent
+            );
+        }
+    }
     if !r.plan.risks.is_empty() {
         let _ = writeln!(
             out,

@@ -89,6 +89,19 @@ pub fn render(r: &Review, color: bool) -> String {
             }
         }
     }
+    if !r.disruption.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nFlows that move (slots of a lookup table whose real changes):"
+        );
+        for d in &r.disruption {
+            let _ = writeln!(
+                out,
+                "  {} ({}): {:.1}% of {} slots (at least {:.1}%: the weight that changes hands)",
+                d.service, d.table, d.percent, d.slots, d.minimum_percent
+            );
+        }
+    }
     if !r.plan.risks.is_empty() {
         let _ = writeln!(out, "\nRisks:");
         for k in &r.plan.risks {

@@ -16,6 +16,11 @@
 //! - `lvsc-flows hold VIP:PORT CONNS UNTIL`: opens CONNS connections and makes one request
 //!   on each, prints `held N`, waits until the file UNTIL exists, then makes one more
 //!   request on each; prints how many answered (`survived N of M`).
+//! - `lvsc-flows talk VIP:PORT CONNS SECONDS GAP_MS`: opens CONNS connections, each
+//!   sending a request every GAP_MS for SECONDS and waiting for its answer (up to 20 s);
+//!   prints one JSON object: connections opened and failed (reset, closed, timed out),
+//!   answers, the longest wait for an answer (ms), connections that waited 100 ms or
+//!   more at least once (a lost packet), and connections whose real changed.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -242,6 +247,66 @@ fn hold(to: SocketAddr, conns: usize, until: &str) -> std::io::Result<()> {
     Ok(())
 }
 
+/// One connection of `talk`: answers, the longest wait, whether it failed or moved.
+fn talk_one(mut s: TcpStream, until: Instant, gap: Duration) -> (u64, u128, bool, bool) {
+    let first = read_name(&mut s).ok();
+    let (mut answers, mut longest, mut moved) = (0u64, 0u128, false);
+    while Instant::now() < until {
+        let sent = Instant::now();
+        match request(&mut s) {
+            Ok(name) => {
+                answers += 1;
+                longest = longest.max(sent.elapsed().as_millis());
+                moved |= first.as_deref() != Some(name.as_str());
+            }
+            Err(_) => {
+                return (
+                    answers,
+                    longest.max(sent.elapsed().as_millis()),
+                    true,
+                    moved,
+                );
+            }
+        }
+        std::thread::sleep(gap);
+    }
+    (answers, longest, first.is_none(), moved)
+}
+
+fn talk(to: SocketAddr, conns: usize, seconds: f64, gap_ms: u64) -> std::io::Result<()> {
+    let opened: Vec<TcpStream> = (0..conns)
+        .filter_map(|_| TcpStream::connect_timeout(&to, Duration::from_secs(3)).ok())
+        .collect();
+    let until = Instant::now() + Duration::from_secs_f64(seconds);
+    let gap = Duration::from_millis(gap_ms);
+    let threads: Vec<_> = opened
+        .into_iter()
+        .map(|s| {
+            std::thread::spawn(move || {
+                // TCP's own retransmissions bridge a failover: wait long for an answer.
+                let _ = s.set_read_timeout(Some(Duration::from_secs(20)));
+                let _ = s.set_nodelay(true);
+                talk_one(s, until, gap)
+            })
+        })
+        .collect();
+    let n = threads.len();
+    let (mut answers, mut longest, mut failed, mut moved, mut stalled) = (0, 0, 0, 0, 0);
+    for t in threads {
+        let (a, l, f, m) = t.join().unwrap_or((0, 0, true, false));
+        answers += a;
+        longest = longest.max(l);
+        failed += usize::from(f);
+        moved += usize::from(m);
+        // A wait of 100 ms is a lost packet: the RTT here is well under a millisecond.
+        stalled += usize::from(l >= 100);
+    }
+    println!(
+        "{{\"opened\":{n},\"failed\":{failed},\"moved\":{moved},\"stalled\":{stalled},\"answers\":{answers},\"longest_wait_ms\":{longest}}}"
+    );
+    Ok(())
+}
+
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let num = |s: &str| s.parse::<f64>().ok();
@@ -254,6 +319,12 @@ fn main() -> std::io::Result<()> {
         ["serve", name, tcp, udp] => serve(name.to_string(), tcp, udp),
         ["send", file] => send(file, Duration::from_millis(1000)),
         ["send", file, ms] => send(file, Duration::from_millis(ms.parse().unwrap_or(1000))),
+        ["talk", to, conns, secs, gap] => {
+            match (to.parse(), conns.parse(), num(secs), gap.parse()) {
+                (Ok(to), Ok(c), Some(s), Ok(g)) => talk(to, c, s, g),
+                _ => usage(),
+            }
+        }
         ["hold", to, conns, until] => match (to.parse(), conns.parse()) {
             (Ok(to), Ok(c)) => hold(to, c, until),
             _ => usage(),
@@ -270,7 +341,7 @@ fn main() -> std::io::Result<()> {
 
 fn usage() -> std::io::Result<()> {
     eprintln!(
-        "usage: lvsc-flows serve NAME TCP_PORTS UDP_PORTS | send FILE [TIMEOUT_MS] | load VIP:PORT SECONDS RATE CONNS | hold VIP:PORT CONNS UNTIL"
+        "usage: lvsc-flows serve NAME TCP_PORTS UDP_PORTS | send FILE [TIMEOUT_MS] | load VIP:PORT SECONDS RATE CONNS | hold VIP:PORT CONNS UNTIL | talk VIP:PORT CONNS SECONDS GAP_MS"
     );
     std::process::exit(2)
 }

@@ -46,6 +46,10 @@ pub struct Args {
     /// Without --from: plan against the XDP program on this interface, not IPVS.
     #[arg(long, conflicts_with = "from")]
     iface: Option<String>,
+    /// With --from: fail (exit 1) when a change moves more than PCT percent of a
+    /// service's lookup table (Maglev, nftables, IPVS mh): the flows it moves.
+    #[arg(long, value_name = "PCT", requires = "from", value_parser = percent)]
+    max_disruption: Option<f64>,
     /// With --iface: the bpffs directory holding the pins (default /sys/fs/bpf/lvsc).
     #[arg(long, requires = "iface")]
     pin_dir: Option<std::path::PathBuf>,
@@ -105,6 +109,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         PlanFormat::Json => lvsc_review::json::render(&review),
     };
     out!("{out}");
+    if let Some(limit) = args.max_disruption {
+        let over: Vec<String> = review
+            .disruption
+            .iter()
+            .filter(|d| d.percent > limit)
+            .map(|d| format!("{} ({}): {:.1}%", d.service, d.table, d.percent))
+            .collect();
+        if !over.is_empty() {
+            eprintln!(
+                "error: the change moves more than --max-disruption {limit}% of the flows of {}; split it into smaller steps or raise the limit",
+                over.join(", ")
+            );
+            return Ok(ExitCode::from(1));
+        }
+    }
     Ok(if review.is_empty() {
         ExitCode::SUCCESS
     } else {
@@ -141,4 +160,12 @@ fn read_old(from: &str, file: &str) -> anyhow::Result<SourceText> {
     }
     let label = format!("{file}@{rev}");
     Ok(SourceText::new(label, &out.stdout))
+}
+
+/// A percentage from 0 to 100.
+fn percent(s: &str) -> Result<f64, String> {
+    match s.trim_end_matches('%').parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(format!("`{s}` is not a percentage from 0 to 100")),
+    }
 }

@@ -405,3 +405,105 @@ fn keepalived_check_catches_a_broken_config() {
         .unwrap();
     assert!(!out.status.success());
 }
+
+/// Every director with `bgp` gets a bird.conf that `bird -p` accepts once setup.sh has
+/// written the session secrets beside it (group-readable for bird, nobody else), and a
+/// frr.conf that FRR's own parser (`vtysh --dryrun`) accepts; setup.sh down removes the
+/// secrets. A broken line fails both parsers, so the check means something.
+#[test]
+fn routing_configs_pass_bird_and_frr() {
+    if !system_test_can_run("BIRD and FRR parsers", &["bird", "vtysh", "unshare"]) {
+        return;
+    }
+    let mut checked = 0;
+    for ex in examples() {
+        let text = std::fs::read_to_string(&ex).unwrap();
+        if !text.contains("bgp {") {
+            continue;
+        }
+        let dir = build(&ex, "hosts").unwrap();
+        for host in std::fs::read_dir(&dir).unwrap() {
+            let host = host.unwrap().path();
+            let bird = host.join("bird.conf");
+            if !bird.exists() {
+                continue;
+            }
+            let etc = host.join("etc-bird");
+            std::fs::create_dir_all(&etc).unwrap();
+            std::fs::copy(&bird, etc.join("bird.conf")).unwrap();
+            let up = Command::new("unshare")
+                .args(["--net", "bash"])
+                .arg(host.join("setup.sh"))
+                .arg("up")
+                .env("LVSC_BIRD_DIR", &etc)
+                .env("LVSC_STATE_DIR", host.join("state"))
+                .env("LVSC_KEEPALIVED_DIR", host.join("keepalived"))
+                .env("BGP_PASS", "s3cret-bgp")
+                .env("VRRP_PASS", "s3cret")
+                .output()
+                .unwrap();
+            assert!(
+                up.status.success(),
+                "{}: {}",
+                host.display(),
+                String::from_utf8_lossy(&up.stderr)
+            );
+            let secrets: Vec<PathBuf> = std::fs::read_dir(&etc)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "secret"))
+                .collect();
+            assert!(!secrets.is_empty(), "{}: no secret written", host.display());
+            for s in &secrets {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(s).unwrap().permissions().mode() & 0o777;
+                assert_eq!(
+                    mode & 0o007,
+                    0,
+                    "{} is world-readable ({mode:o})",
+                    s.display()
+                );
+                assert_eq!(
+                    std::fs::read_to_string(s).unwrap(),
+                    "password \"s3cret-bgp\";\n"
+                );
+            }
+            run(
+                "bird",
+                &["-p", "-c", etc.join("bird.conf").to_str().unwrap()],
+            );
+            run(
+                "vtysh",
+                &["--dryrun", "-f", host.join("frr.conf").to_str().unwrap()],
+            );
+            let down = Command::new("unshare")
+                .args(["--net", "bash"])
+                .arg(host.join("setup.sh"))
+                .arg("down")
+                .env("LVSC_BIRD_DIR", &etc)
+                .env("LVSC_STATE_DIR", host.join("state"))
+                .env("LVSC_KEEPALIVED_DIR", host.join("keepalived"))
+                .status()
+                .unwrap();
+            assert!(down.success());
+            assert!(
+                secrets.iter().all(|s| !s.exists()),
+                "setup.sh down left a secret"
+            );
+            for (tool, file) in [("bird", &bird), ("vtysh", &host.join("frr.conf"))] {
+                let broken = host.join(format!("broken-{tool}.conf"));
+                let text = std::fs::read_to_string(file).unwrap();
+                std::fs::write(&broken, text.replacen("router", "rooter", 2)).unwrap();
+                let args: &[&str] = if tool == "bird" {
+                    &["-p", "-c"]
+                } else {
+                    &["--dryrun", "-f"]
+                };
+                let st = Command::new(tool).args(args).arg(&broken).output().unwrap();
+                assert!(!st.status.success(), "{tool} accepted a broken file");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 3, "only {checked} directors with bgp");
+}

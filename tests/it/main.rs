@@ -7,6 +7,7 @@
 
 mod support;
 
+mod bgp_ecmp;
 mod cli_lang;
 mod codes;
 mod crash_ipvs_qemu;

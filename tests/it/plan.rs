@@ -206,3 +206,71 @@ fn plan_from_a_git_revision() {
     assert_eq!(bad.status.code(), Some(1));
     let _ = std::fs::remove_dir_all(&repo);
 }
+
+/// The real address each slot of the XDP image's tables names, as the loader installs them.
+fn image_slots(file: &str) -> Vec<std::net::IpAddr> {
+    let text = std::fs::read_to_string(file).unwrap();
+    let cluster = lvsc_compiler::compile_source(&text).cluster.unwrap();
+    let img = lvsc_xdp_image::image::build(&cluster.services, &[]).unwrap();
+    img.tables
+        .iter()
+        .map(|&i| img.reals[i as usize].addr)
+        .collect()
+}
+
+/// `--max-disruption`: taking one of ten equal reals out moves about a tenth of the
+/// Maglev table, within a point of the least any table could move; the plan's count is
+/// the count of slots that differ between the two images the loader would install; the
+/// plan fails above the limit and passes below it.
+#[test]
+fn max_disruption_gates_the_flows_a_change_moves() {
+    let (new, old) = ("tests/plan/maglev/new.lvs", "tests/plan/maglev/old.lvs");
+    let out = lvsc(&["plan", new, "--from", old, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let d = &v["disruption"][0];
+    assert_eq!(d["service"], "web", "{v}");
+    assert_eq!(d["table"], "maglev", "{v}");
+    let (percent, minimum) = (
+        d["percent"].as_f64().unwrap(),
+        d["minimum_percent"].as_f64().unwrap(),
+    );
+    assert!((minimum - 10.0).abs() < 1e-9, "{d}");
+    assert!(percent >= minimum && percent <= minimum + 1.0, "{d}");
+    let (a, b) = (image_slots(old), image_slots(new));
+    assert_eq!(a.len(), b.len());
+    let differ = a.iter().zip(&b).filter(|(x, y)| x != y).count();
+    assert_eq!(d["moved"].as_u64().unwrap() as usize, differ, "{d}");
+    eprintln!(
+        "plan --max-disruption: 1 of 10 reals removed: plan {percent:.2}% ({} slots), images {:.2}% ({differ} slots), least {minimum:.1}%",
+        d["moved"],
+        100.0 * differ as f64 / a.len() as f64
+    );
+
+    let gated = lvsc(&[
+        "plan",
+        new,
+        "--from",
+        old,
+        "--no-files",
+        "--max-disruption",
+        "5",
+    ]);
+    assert_eq!(gated.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&gated.stderr);
+    assert!(
+        err.contains("--max-disruption 5%") && err.contains("web (maglev)"),
+        "{err}"
+    );
+    let passed = lvsc(&[
+        "plan",
+        new,
+        "--from",
+        old,
+        "--no-files",
+        "--max-disruption",
+        "11",
+    ]);
+    assert_eq!(passed.status.code(), Some(2));
+    let bad = lvsc(&["plan", new, "--from", old, "--max-disruption", "150"]);
+    assert_eq!(bad.status.code(), Some(2), "clap's usage error");
+}

@@ -69,3 +69,55 @@ fn images_build_inspect_and_follow_weights() {
     assert_eq!(out.status.code(), Some(1));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Every director of every example with several builds byte-identical Maglev tables for
+/// each service it can carry on XDP (the image's table section, and the map image as a
+/// whole for direct routing, where no director address goes in): a flow that ECMP moves
+/// to another director reaches the same real.
+#[test]
+fn every_director_builds_the_same_maglev_tables() {
+    use lvsc_compiler::ir::ForwardMethod;
+    let mut compared = 0;
+    for ex in crate::support::examples() {
+        let text = std::fs::read_to_string(&ex).unwrap();
+        let cluster = lvsc_compiler::compile_source(&text).cluster.unwrap();
+        let views = lvsc_compiler::views(&cluster);
+        if views.directors.len() < 2 {
+            continue;
+        }
+        let images: Vec<(String, Vec<u8>, Vec<u8>)> = views
+            .directors
+            .iter()
+            .map(|d| {
+                let services: Vec<_> = d
+                    .services
+                    .iter()
+                    .filter(|s| s.forward.method != ForwardMethod::Nat)
+                    .cloned()
+                    .collect();
+                let sources: Vec<_> = d.addresses.iter().map(|a| a.addr).collect();
+                let img = lvsc_xdp_image::image::build(&services, &sources).unwrap();
+                let tables: Vec<u8> = img.tables.iter().flat_map(|t| t.to_le_bytes()).collect();
+                let direct: Vec<_> = services
+                    .iter()
+                    .filter(|s| s.forward.method == ForwardMethod::Dr)
+                    .cloned()
+                    .collect();
+                let whole = lvsc_xdp_image::image::build(&direct, &sources)
+                    .unwrap()
+                    .to_bytes();
+                (d.name.clone(), tables, whole)
+            })
+            .collect();
+        let (first, tables, whole) = &images[0];
+        for (name, t, w) in &images[1..] {
+            assert!(t == tables, "{ex}: {name}'s tables differ from {first}'s");
+            assert!(
+                w == whole,
+                "{ex}: {name}'s direct-routing image differs from {first}'s"
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 5, "only {compared} directors compared");
+}

@@ -1,7 +1,8 @@
 //! The output folder of `lvsc build`: every host's files from the cluster IR, what an
 //! operator would otherwise write by hand.
 //!
-//! Directors get keepalived.conf, nftables.conf, sysctl.conf and setup.sh; real servers
+//! Directors get keepalived.conf, nftables.conf, sysctl.conf and setup.sh (with `bgp`,
+//! bird.conf and frr.conf too); real servers
 //! get sysctl.conf and setup.sh; storage servers get exports; a director whose reals
 //! `lvsc run` checks gets lvsc-run.service. Other file sets hold each
 //! director's nftables data plane or its `ipvsadm-restore` rules. Templates are plain
@@ -11,6 +12,7 @@ pub mod folder;
 mod guard;
 mod keepalived;
 mod render;
+mod routing;
 mod setup;
 
 use std::collections::BTreeMap;
@@ -128,6 +130,18 @@ pub fn build_for(
                         ("setup.sh", setup::director(&r, c, d)),
                     ],
                 ));
+                if let Some(role) = &d.bgp {
+                    out.push(file(
+                        &d.name,
+                        "bird.conf",
+                        routing::bird(&r, c, &d.name, role),
+                    ));
+                    out.push(file(
+                        &d.name,
+                        "frr.conf",
+                        routing::frr(&r, c, &d.name, role),
+                    ));
+                }
                 if d.checker == lvsc_compiler::ir::Checker::Lvsc {
                     match unit(&r, c, d) {
                         Ok(text) => out.push(file(&d.name, "lvsc-run.service", text)),

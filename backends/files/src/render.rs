@@ -14,6 +14,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("sysctl.conf", include_str!("../templates/sysctl.conf.j2")),
     ("setup.sh", include_str!("../templates/setup.sh.j2")),
     ("exports", include_str!("../templates/exports.j2")),
+    ("bird.conf", include_str!("../templates/bird.conf.j2")),
+    ("frr.conf", include_str!("../templates/frr.conf.j2")),
     (
         "lvsc-run.service",
         include_str!("../templates/lvsc-run.service.j2"),

@@ -19,6 +19,16 @@ struct Model {
     secret_name: String,
     secret_file: String,
     nft_table: String,
+    bgp_asn: String,
+    bgp_secrets: Vec<BgpSecret>,
+}
+
+#[derive(Serialize)]
+struct BgpSecret {
+    addr: String,
+    from: &'static str,
+    name: String,
+    file: String,
 }
 
 #[derive(Serialize)]
@@ -35,7 +45,7 @@ fn host_prefix(ip: std::net::IpAddr) -> String {
     }
 }
 
-/// setup.sh for a director: sysctls, the VRRP secret, the nftables ruleset.
+/// setup.sh for a director: sysctls, the VRRP and BGP secrets, the nftables ruleset.
 pub fn director(r: &Renderer, cluster: &str, d: &DirectorView) -> String {
     let mut m = Model {
         role: "Director",
@@ -52,6 +62,22 @@ pub fn director(r: &Renderer, cluster: &str, d: &DirectorView) -> String {
             SecretRef::File(p) => ("file".into(), p.clone()),
         };
         m.secret_file = crate::keepalived::auth_file(v.group.router_id);
+    }
+    if let Some(role) = &d.bgp {
+        m.bgp_asn = role.bgp.asn.to_string();
+        for (i, n) in role.bgp.neighbors.iter().enumerate() {
+            let Some(secret) = &n.password else { continue };
+            let (from, name) = match secret {
+                SecretRef::Env(n) => ("env", n.clone()),
+                SecretRef::File(p) => ("file", p.clone()),
+            };
+            m.bgp_secrets.push(BgpSecret {
+                addr: n.addr.to_string(),
+                from,
+                name,
+                file: crate::routing::secret_file(i),
+            });
+        }
     }
     r.render("setup.sh", cluster, &d.name, m)
 }

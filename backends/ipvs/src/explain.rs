@@ -183,6 +183,12 @@ fn mh_table(s: &Service, order: &[usize]) -> Vec<Option<usize>> {
     }
 }
 
+/// mh's lookup table of `s` as `lvsc apply` installs it: each slot's real (an index into
+/// `s.reals`), `None` where no real has weight.
+pub fn mh_slots(s: &Service) -> Vec<Option<usize>> {
+    mh_table(s, &kernel_order(s))
+}
+
 /// IPVS mh: the client (and its port with `mh-port`) hashed into the Maglev table.
 fn mh(s: &Service, f: &Flow, order: &[usize]) -> Pick {
     let table = mh_table(s, order);

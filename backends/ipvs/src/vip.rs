@@ -47,7 +47,40 @@ pub fn hold(addrs: &[InterfaceAddress]) -> Result<(), Error> {
     Ok(())
 }
 
-fn request(a: &InterfaceAddress, seq: u32) -> Result<Vec<u8>, Error> {
+/// Removes each address from its interface; one that is not there is already removed.
+pub fn release(addrs: &[InterfaceAddress]) -> Result<(), Error> {
+    let socket = lvsc_netlink::connect(NETLINK_ROUTE)?;
+    for (i, a) in addrs.iter().enumerate() {
+        let seq = i as u32 + 1;
+        let mut msg = message(a)?;
+        msg.header.index = index(&a.interface)?;
+        socket.send(
+            &lvsc_netlink::encode(
+                RouteNetlinkMessage::DelAddress(msg),
+                NLM_F_REQUEST | NLM_F_ACK,
+                seq,
+                0,
+            ),
+            0,
+        )?;
+        lvsc_netlink::receive(&socket, |_, p: NetlinkPayload<RouteNetlinkMessage>| {
+            let NetlinkPayload::Error(e) = p else {
+                return Ok(false);
+            };
+            match e.code.map(|c| -c.get()) {
+                None | Some(libc::EADDRNOTAVAIL | libc::ENOENT) => Ok(true),
+                Some(errno) => Err(Error::Refused {
+                    what: format!("remove {}/{} from {}", a.addr, a.prefix, a.interface),
+                    errno,
+                }),
+            }
+        })?;
+    }
+    Ok(())
+}
+
+/// The address message for `a`, without its interface index.
+fn message(a: &InterfaceAddress) -> Result<AddressMessage, Error> {
     let mut msg = AddressMessage::default();
     msg.header.family = if a.addr.is_ipv4() {
         AddressFamily::Inet
@@ -55,11 +88,16 @@ fn request(a: &InterfaceAddress, seq: u32) -> Result<Vec<u8>, Error> {
         AddressFamily::Inet6
     };
     msg.header.prefix_len = a.prefix;
-    msg.header.index = index(&a.interface)?;
     msg.attributes.push(AddressAttribute::Local(a.addr));
     if a.addr.is_ipv4() {
         msg.attributes.push(AddressAttribute::Address(a.addr));
     }
+    Ok(msg)
+}
+
+fn request(a: &InterfaceAddress, seq: u32) -> Result<Vec<u8>, Error> {
+    let mut msg = message(a)?;
+    msg.header.index = index(&a.interface)?;
     Ok(lvsc_netlink::encode(
         RouteNetlinkMessage::NewAddress(msg),
         NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE,

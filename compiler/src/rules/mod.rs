@@ -6,6 +6,7 @@ use lvsc_lang::Diagnostic;
 use crate::ctx::Ctx;
 
 mod balancer;
+mod bgp;
 mod dataplane;
 pub mod forward;
 mod names;
@@ -18,6 +19,7 @@ mod text;
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
     names::check(ctx, out);
     balancer::check(ctx, out);
+    bgp::check(ctx, out);
     service::check(ctx, out);
     pool::check(ctx, out);
     forward::check(ctx, out);

@@ -1,6 +1,6 @@
 ; Keywords that open blocks or name things.
 ((keyword) @keyword
-  (#any-of? @keyword "cluster" "defaults" "balancer" "vrrp" "director" "pool" "service" "storage" "real"))
+  (#any-of? @keyword "cluster" "defaults" "balancer" "vrrp" "director" "pool" "service" "storage" "real" "bgp"))
 
 ; The name right after them: a cluster, pool, service, storage, director or real.
 ((directive
@@ -31,6 +31,7 @@
 (address) @number
 (duration) @number
 (number) @number
+(community) @number
 (comment) @comment
 ["{" "}"] @punctuation.bracket
 ";" @punctuation.delimiter

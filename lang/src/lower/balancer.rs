@@ -1,5 +1,5 @@
-//! `balancer { }`: directors, the VRRP group and its authentication, gateways, sync and
-//! sysctls.
+//! `balancer { }`: directors, the VRRP group and its authentication, BGP, gateways, sync
+//! and sysctls.
 
 use crate::ast::*;
 use crate::cst::Directive;
@@ -24,6 +24,7 @@ impl Lower<'_> {
         for c in self.directives(block.directives(), Block::Balancer) {
             match c.name.value.as_str() {
                 "vrrp" => out.vrrp.extend(self.vrrp(c)),
+                "bgp" => out.bgp.push(self.bgp(c)),
                 "director" => out.directors.extend(self.director(c)),
                 "gateway" => {
                     let mut a = Args::new(c);
@@ -121,34 +122,109 @@ impl Lower<'_> {
         Some(out)
     }
 
-    pub(super) fn auth(&mut self, d: &Directive) -> Option<Auth> {
-        let mut a = self.line(d);
-        let kind = match a.peek_word() {
-            Some("pass" | "ah") => self.word(&mut a, "an auth type"),
-            _ => None,
+    pub(super) fn bgp(&mut self, d: &Directive) -> Bgp {
+        self.finish(&Args::new(d));
+        let mut out = Bgp {
+            asn: None,
+            neighbors: Vec::new(),
+            hold: None,
+            communities: Vec::new(),
+            local_pref: None,
+            span: d.span,
         };
+        let example = "bgp { asn 65001; neighbor 192.0.2.1 asn 65000 }";
+        let Some(block) = self.need_block(d, example) else {
+            return out;
+        };
+        for c in self.directives(block.directives(), Block::Bgp) {
+            let mut a = self.line(c);
+            match c.name.value.as_str() {
+                "asn" => {
+                    let v = self.number(&mut a, "an AS number", 1..=u64::from(u32::MAX));
+                    self.single_span(&mut out.asn, c, v);
+                }
+                "neighbor" => out.neighbors.extend(self.neighbor(c, &mut a)),
+                "hold" => {
+                    let v = self.duration(&mut a, "a hold time", 3_000..=65_535_000);
+                    self.single_span(&mut out.hold, c, v);
+                }
+                "community" => out
+                    .communities
+                    .extend(self.word(&mut a, "a community, like 65001:100")),
+                "local-pref" => {
+                    let v = self.number(&mut a, "a local preference", U32);
+                    self.single_span(&mut out.local_pref, c, v);
+                }
+                _ => unreachable!("filtered by directives()"),
+            }
+            self.finish(&a);
+        }
+        out
+    }
+
+    fn neighbor(&mut self, d: &Directive, a: &mut Args<'_>) -> Option<Neighbor> {
+        let addr = self.addr(a, "the router's address")?;
+        let mut out = Neighbor {
+            addr,
+            asn: None,
+            password: None,
+            bfd: None,
+            span: d.span,
+        };
+        self.options(
+            a,
+            at(Place::OptionOf("neighbor")),
+            |l, w, a, at_span| match w {
+                "asn" => {
+                    let v = l.number(a, "an AS number", 1..=u64::from(u32::MAX));
+                    l.single_span(&mut out.asn, d, v);
+                }
+                "password" => {
+                    let v = l
+                        .secret(a, "password")
+                        .map(|s| Spanned::new(s, at_span.join(a.last_span())));
+                    l.single_span(&mut out.password, d, v);
+                }
+                _ => out.bfd = Some(at_span),
+            },
+        );
+        Some(out)
+    }
+
+    /// `env NAME`, `file PATH` or a quoted secret (which the compiler refuses).
+    fn secret(&mut self, a: &mut Args<'_>, kw: &str) -> Option<SecretSource> {
         let Some(v) = a.peek() else {
-            self.missing(&a, "`env NAME`, `file PATH` or a secret");
+            self.missing(a, "`env NAME`, `file PATH` or a secret");
             return None;
         };
         let secret = match &v.value {
             Value::Word(w) if w == "env" => {
                 a.next();
-                SecretSource::Env(self.word(&mut a, "an environment variable name")?)
+                SecretSource::Env(self.word(a, "an environment variable name")?)
             }
             Value::Word(w) if w == "file" => {
                 a.next();
-                SecretSource::File(self.path(&mut a, "a file path")?)
+                SecretSource::File(self.path(a, "a file path")?)
             }
             Value::Str(s) => {
                 a.next();
                 SecretSource::Inline(Spanned::new(s.clone(), v.span))
             }
             _ => {
-                self.wrong(v, "auth", "`env NAME` or `file PATH`");
+                self.wrong(v, kw, "`env NAME` or `file PATH`");
                 return None;
             }
         };
+        Some(secret)
+    }
+
+    pub(super) fn auth(&mut self, d: &Directive) -> Option<Auth> {
+        let mut a = self.line(d);
+        let kind = match a.peek_word() {
+            Some("pass" | "ah") => self.word(&mut a, "an auth type"),
+            _ => None,
+        };
+        let secret = self.secret(&mut a, "auth")?;
         self.finish(&a);
         Some(Auth {
             kind,
@@ -183,6 +259,7 @@ impl Lower<'_> {
             state: None,
             dataplane: None,
             checker: None,
+            router_id: None,
             span: d.span,
         };
         if matches!(
@@ -238,6 +315,10 @@ impl Lower<'_> {
             "checker" => {
                 let v = self.one_of(a, "a checker", at(Place::ValueOf("checker")));
                 self.single_span(&mut out.checker, d, v);
+            }
+            "router-id" => {
+                let v = self.addr(a, "an IPv4 address, like 192.0.2.2");
+                self.single_span(&mut out.router_id, d, v);
             }
             _ => {
                 let v = self.one_of(a, "a VRRP state", at(Place::ValueOf("state")));

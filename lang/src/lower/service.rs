@@ -86,6 +86,7 @@ impl Lower<'_> {
             mtu: None,
             ops: None,
             table_size: None,
+            announce: None,
             span: d.span,
         };
         let mut marked = false;
@@ -171,6 +172,10 @@ impl Lower<'_> {
                 "table-size" => {
                     let v = self.number(&mut a, "a table size", MAGLEV_TABLE_SIZES);
                     self.single_span(&mut s.table_size, c, v);
+                }
+                "announce" => {
+                    let v = self.one_of(&mut a, "an announcer", at(Place::ValueOf("announce")));
+                    self.single_span(&mut s.announce, c, v);
                 }
                 _ => unreachable!("filtered by directives()"),
             }
