@@ -83,11 +83,15 @@ fn apply(lb: &Netns, file: &Path, pins: &Path) -> String {
 }
 
 /// `flows` datagrams, each from its own source port, to `vip`; the real that answered each.
+/// Each flow from a client port no earlier flow used: the program's connection table
+/// keeps a known flow on its real (a drained one too), and only new flows show the table.
 fn send(client: &Netns, vip: &'static str, flows: usize) -> Vec<String> {
+    static NEXT_PORT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(20000);
     in_ns(client, move || {
         (0..flows)
             .map(|i| {
-                let s = UdpSocket::bind("10.77.0.1:0").unwrap();
+                let port = NEXT_PORT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let s = UdpSocket::bind(("10.77.0.1", port)).unwrap();
                 s.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
                 s.connect(vip).unwrap();
                 s.send(format!("flow {i}").as_bytes()).unwrap();

@@ -194,6 +194,26 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
         },
         |p| p == crate::ir::Dataplane::Ipvs,
     );
+    // IPv4 VIPs go to IPv4 neighbours and IPv6 VIPs to IPv6 ones (no next hop of the
+    // other family is configured).
+    for v6 in [false, true] {
+        let vip = announced
+            .iter()
+            .flat_map(|s| &s.vips)
+            .find(|v| v.value.ip.is_ipv6() == v6);
+        let peer = g.neighbors.iter().any(|n| n.addr.value.ip.is_ipv6() == v6);
+        if let Some(v) = vip
+            && !peer
+            && !g.neighbors.is_empty()
+        {
+            let family = if v6 { "IPv6" } else { "IPv4" };
+            out.push(
+                Diagnostic::error(codes::BGP_NO_NEIGHBOR, v.span, format!("no {family} neighbour to announce this {family} VIP to"))
+                    .with_label("nobody hears this announcement")
+                    .with_help(format!("add a `neighbor` with an {family} address: each family's VIPs go over sessions of that family")),
+            );
+        }
+    }
     for s in announced {
         if ctx.method(s) == "nat" {
             let span = ctx.forward(s).map_or(s.name.span, |f| f.method.span);
