@@ -64,17 +64,12 @@ pub fn disruption(old: &Cluster, new: &Cluster) -> Vec<Disruption> {
     out
 }
 
+/// A lookup table as the real each slot names (`None`: no real has weight).
+type Slots = Vec<Option<SocketAddr>>;
+
 /// The slots of `s`'s table on data plane `p` before and after, each as its real's
 /// endpoint; `None` where `p` picks reals by no table.
-fn tables(
-    p: Dataplane,
-    old: &Service,
-    new: &Service,
-) -> Option<(
-    &'static str,
-    Vec<Option<SocketAddr>>,
-    Vec<Option<SocketAddr>>,
-)> {
+fn tables(p: Dataplane, old: &Service, new: &Service) -> Option<(&'static str, Slots, Slots)> {
     let at =
         |s: &Service, i: Option<usize>| i.map(|i| SocketAddr::new(s.reals[i].ip, s.reals[i].port));
     let maglev = |s: &Service, t: Option<Vec<u32>>, size: u32| match t {

@@ -137,7 +137,7 @@ impl Ecmp {
         }
 
         let text = std::fs::read_to_string("tests/bgp/cluster.lvs").unwrap();
-        let text = text.replace("#BFD#", if bfd { " bfd" } else { "" });
+        let text = text.replace("#BFD#", if bfd { "bfd" } else { "" });
         let file = tmp.join("cluster.lvs");
         std::fs::write(&file, text).unwrap();
         let out = tmp.join("out");
