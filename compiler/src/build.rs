@@ -56,6 +56,7 @@ pub fn build(ctx: &Ctx<'_>) -> (Cluster, SourceMap) {
                             name: r.name.value.clone(),
                             ip: r.addr.value.ip,
                             gateway: nat_gateway(ctx, r),
+                            manage: r.manage.as_ref().map(|m| m.value.ip),
                         }
                     })
                     .collect(),
@@ -157,6 +158,7 @@ fn balancer(b: &ast::Balancer, map: &mut SourceMap) -> Balancer {
                 dataplane,
                 checker,
                 router_id,
+                manage: d.manage.as_ref().map(|m| m.value.ip),
             }
         })
         .collect();
@@ -403,6 +405,7 @@ fn storage(s: &ast::Storage, map: &mut SourceMap) -> Storage {
         .server
         .as_ref()
         .map_or_else(|| s.name.value.clone(), |n| n.value.clone());
+    let manage = s.manage.as_ref().map(|m| m.value.ip);
     let (source, server) = match &s.source.value {
         Value::Addr(e) => {
             let path = e.path.clone().unwrap_or_default();
@@ -410,6 +413,7 @@ fn storage(s: &ast::Storage, map: &mut SourceMap) -> Storage {
                 name: server_name,
                 ip: e.ip,
                 path: path.clone(),
+                manage,
             });
             (e.to_string(), server)
         }
@@ -423,6 +427,7 @@ fn storage(s: &ast::Storage, map: &mut SourceMap) -> Storage {
                         name: server_name,
                         ip: host.parse().ok()?,
                         path: format!("/{share}"),
+                        manage,
                     })
                 });
             (p.clone(), server)

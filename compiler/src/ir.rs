@@ -148,6 +148,9 @@ pub struct Director {
     /// Its BGP router id (with `bgp`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub router_id: Option<std::net::Ipv4Addr>,
+    /// Where rollout tools reach it, when not at its first address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manage: Option<IpAddr>,
 }
 
 /// What balances on a director, and so who checks its reals.
@@ -515,6 +518,9 @@ pub struct PoolHost {
     pub ip: IpAddr,
     /// Default gateway (NAT): explicit `via` or the balancer gateway on its subnet.
     pub gateway: Option<IpAddr>,
+    /// Where rollout tools reach it, when not at `ip`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manage: Option<IpAddr>,
 }
 
 /// A shared file system.
@@ -547,6 +553,9 @@ pub struct StorageServer {
     pub ip: IpAddr,
     /// Exported path.
     pub path: String,
+    /// Where rollout tools reach it, when not at `ip`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manage: Option<IpAddr>,
 }
 
 /// File system kinds.

@@ -44,6 +44,8 @@ pub struct DirectorView {
     pub checker: Checker,
     /// Its BGP sessions and the VIPs it announces, with `bgp`.
     pub bgp: Option<BgpRole>,
+    /// Where rollout tools reach it (`manage`, else its first address).
+    pub manage: Option<IpAddr>,
 }
 
 /// The interface `lvsc run` puts announced VIPs on (as /32 or /128), where the routing
@@ -97,6 +99,8 @@ pub struct RealServerView {
     pub mounts: Vec<MountView>,
     /// The services it serves (name, forwarding method).
     pub services: Vec<(String, ForwardMethod)>,
+    /// Where rollout tools reach it (`manage`, else its address).
+    pub manage: IpAddr,
 }
 
 /// One mount on a real.
@@ -123,6 +127,8 @@ pub struct StorageServerView {
     pub ip: IpAddr,
     /// Exports.
     pub exports: Vec<ExportView>,
+    /// Where rollout tools reach it (`manage`, else its address).
+    pub manage: IpAddr,
 }
 
 /// One export and its clients.
@@ -272,6 +278,7 @@ fn directors(c: &Cluster) -> Vec<DirectorView> {
                 })
             });
             DirectorView {
+                manage: d.manage.or(primary.map(|a| a.addr)),
                 bgp,
                 name: d.name.clone(),
                 addresses: d.addresses.clone(),
@@ -311,6 +318,7 @@ fn reals(c: &Cluster) -> Vec<RealServerView> {
     for h in c.pools.iter().flat_map(|p| &p.hosts) {
         index.entry(h.name.as_str()).or_insert_with(|| {
             list.push(RealServerView {
+                manage: h.manage.unwrap_or(h.ip),
                 name: h.name.clone(),
                 ip: h.ip,
                 loopback_vips: BTreeSet::new(),
@@ -437,6 +445,7 @@ fn storage_servers(c: &Cluster) -> Vec<StorageServerView> {
         match out.iter_mut().find(|v| v.name == server.name) {
             Some(v) => v.exports.push(export),
             None => out.push(StorageServerView {
+                manage: server.manage.unwrap_or(server.ip),
                 name: server.name.clone(),
                 ip: server.ip,
                 exports: vec![export],

@@ -154,6 +154,8 @@ pub struct Director {
     pub checker: Option<Spanned<String>>,
     /// `router-id ADDR`: its BGP router id (default: its first IPv4 address).
     pub router_id: Option<Spanned<Endpoint>>,
+    /// `manage ADDR`: where rollout tools reach it (default: its first address).
+    pub manage: Option<Spanned<Endpoint>>,
     /// The whole directive.
     pub span: Span,
 }
@@ -342,6 +344,8 @@ pub struct Real {
     pub via: Option<Spanned<Endpoint>>,
     /// `drain`: weight 0, existing connections finish.
     pub drain: Option<Span>,
+    /// `manage ADDR`: where rollout tools reach it (default: its address).
+    pub manage: Option<Spanned<Endpoint>>,
     /// The whole directive.
     pub span: Span,
 }
@@ -361,6 +365,8 @@ pub struct Storage {
     pub credentials: Option<Spanned<String>>,
     /// `server NAME`: the storage host's name (defaults to the storage name).
     pub server: Option<Spanned<String>>,
+    /// `server NAME manage ADDR`: where rollout tools reach it (default: the source's address).
+    pub manage: Option<Spanned<Endpoint>>,
     /// `export options "..."`: exports(5) options on the server.
     pub export_options: Option<Spanned<String>>,
     /// `mount PATH on pool NAME [options "..."]`.

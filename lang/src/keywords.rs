@@ -96,6 +96,7 @@ pub const GRAMMAR: &[(Place, &[&str])] = &[
             "dataplane",
             "checker",
             "router-id",
+            "manage",
         ],
     ),
     (
@@ -127,7 +128,14 @@ pub const GRAMMAR: &[(Place, &[&str])] = &[
     (OptionOf("sync"), &["id"]),
     (
         OptionOf("director"),
-        &["priority", "state", "dataplane", "checker", "router-id"],
+        &[
+            "priority",
+            "state",
+            "dataplane",
+            "checker",
+            "router-id",
+            "manage",
+        ],
     ),
     (OptionOf("neighbor"), &["asn", "password", "bfd"]),
     (OptionOf("forward"), &["port", "csum"]),
@@ -142,9 +150,10 @@ pub const GRAMMAR: &[(Place, &[&str])] = &[
     (OptionOf("route"), &["pool"]),
     (
         OptionOf("real"),
-        &["weight", "upper", "lower", "via", "drain"],
+        &["weight", "upper", "lower", "via", "drain", "manage"],
     ),
     (OptionOf("storage"), &["version", "credentials"]),
+    (OptionOf("server"), &["manage"]),
     (OptionOf("mount"), &["options"]),
     (
         ValueOf("storage"),
@@ -619,6 +628,11 @@ pub const KEYWORDS: &[Keyword] = &[
         "router-id",
         "A director's BGP router id (default: its first IPv4 address).",
         "director lb1 192.0.2.2/24 on eth0 router-id 192.0.2.2",
+    ),
+    kw(
+        "manage",
+        "Where rollout tools (the Ansible inventory) reach a host; default its first address.",
+        "real rs1 10.0.0.21 manage 192.168.0.21",
     ),
     kw(
         "announce",

@@ -260,6 +260,7 @@ impl Lower<'_> {
             dataplane: None,
             checker: None,
             router_id: None,
+            manage: None,
             span: d.span,
         };
         if matches!(
@@ -319,6 +320,10 @@ impl Lower<'_> {
             "router-id" => {
                 let v = self.addr(a, "an IPv4 address, like 192.0.2.2");
                 self.single_span(&mut out.router_id, d, v);
+            }
+            "manage" => {
+                let v = self.addr(a, "the address rollout tools reach it at");
+                self.single_span(&mut out.manage, d, v);
             }
             _ => {
                 let v = self.one_of(a, "a VRRP state", at(Place::ValueOf("state")));

@@ -57,6 +57,7 @@ impl Lower<'_> {
             lower: None,
             via: None,
             drain: None,
+            manage: None,
             span: d.span,
         };
         self.options(
@@ -67,6 +68,7 @@ impl Lower<'_> {
                 "upper" => r.upper = l.number(a, "an upper connection threshold", U32),
                 "lower" => r.lower = l.number(a, "a lower connection threshold", U32),
                 "via" => r.via = l.addr(a, "a gateway address"),
+                "manage" => r.manage = l.addr(a, "the address rollout tools reach it at"),
                 _ => r.drain = Some(span),
             },
         );

@@ -27,6 +27,7 @@ impl Lower<'_> {
         )?;
         let mut kind: Option<FsSource> = None;
         let mut server = None;
+        let mut manage = None;
         let mut export_options = None;
         let mut mounts = Vec::new();
         for c in self.directives(block.directives(), Block::Storage) {
@@ -35,6 +36,10 @@ impl Lower<'_> {
                 "server" => {
                     let v = self.word(&mut a, "the storage server's host name");
                     self.single_span(&mut server, c, v);
+                    self.options(&mut a, at(Place::OptionOf("server")), |l, _, a, _| {
+                        let v = l.addr(a, "the address rollout tools reach it at");
+                        l.single_span(&mut manage, c, v);
+                    });
                 }
                 "export-options" => {
                     let v = self.string(&mut a, "quoted exports(5) options");
@@ -137,6 +142,7 @@ impl Lower<'_> {
             version,
             credentials,
             server,
+            manage,
             export_options,
             mounts,
             span: d.span,
