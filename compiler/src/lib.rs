@@ -7,6 +7,7 @@
 pub mod capability;
 pub mod codes;
 pub mod diff;
+pub mod drain;
 pub mod flow;
 pub mod ir;
 pub mod net;

@@ -1,4 +1,5 @@
-//! `lvsc apply FILE [--backend ipvs|nftables|ebpf] [--host NAME] [--dry-run]`: make this
+//! `lvsc apply FILE [--backend ipvs|nftables|ebpf] [--host NAME] [--drain-from OLD]
+//! [--dry-run]`: make this
 //! director match the cluster file.
 
 use std::process::ExitCode;
@@ -61,6 +62,10 @@ pub struct Args {
     /// IPVS: a real that leaves gets weight 0 and stays until a later apply without --drain.
     #[arg(long)]
     drain: bool,
+    /// Any data plane: the reals of OLD (the file applied before) that FILE no longer has
+    /// stay at weight 0, so their connections finish; a later apply of FILE removes them.
+    #[arg(long, value_name = "OLD")]
+    drain_from: Option<String>,
     /// eBPF: the interface to attach the XDP program to.
     #[arg(long, required_if_eq("backend", "ebpf"))]
     iface: Option<String>,
@@ -74,9 +79,15 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let Some(cluster) = compile_file_for(&args.file, Some(args.backend.dataplane()))? else {
+    let Some(mut cluster) = compile_file_for(&args.file, Some(args.backend.dataplane()))? else {
         return Ok(ExitCode::from(1));
     };
+    if let Some(old) = &args.drain_from {
+        let Some(old) = compile_file_for(old, Some(args.backend.dataplane()))? else {
+            return Ok(ExitCode::from(1));
+        };
+        cluster = lvsc_compiler::drain::drain_leaving(&cluster, &old);
+    }
     let director = super::director(&cluster, args.host.as_deref())?;
     match args.backend {
         Backend::Ipvs => {

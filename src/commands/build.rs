@@ -1,4 +1,5 @@
-//! `lvsc build FILE --out DIR [--target hosts|nftables]`: write each host's files.
+//! `lvsc build FILE --out DIR [--target hosts|nftables|ipvsadm|ebpf|ansible]`: write each
+//! host's files (and with `ansible`, the playbook that rolls them out).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,6 +20,9 @@ pub enum BuildTarget {
     Ipvsadm,
     /// The XDP data plane's map image (`--out` is the image file).
     Ebpf,
+    /// Every host's files, and in `ansible/` an inventory and a playbook that roll them
+    /// out in a safe order (`ansible-playbook -i OUT/ansible/inventory.yml OUT/ansible/site.yml`).
+    Ansible,
 }
 
 /// Arguments of `lvsc build`.
@@ -41,7 +45,7 @@ pub struct Args {
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let backend = match args.target {
-        BuildTarget::Hosts => None,
+        BuildTarget::Hosts | BuildTarget::Ansible => None,
         BuildTarget::Nftables => Some(lvsc_compiler::ir::Dataplane::Nftables),
         BuildTarget::Ipvsadm => Some(lvsc_compiler::ir::Dataplane::Ipvs),
         BuildTarget::Ebpf => Some(lvsc_compiler::ir::Dataplane::Xdp),
@@ -54,6 +58,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         BuildTarget::Nftables => lvsc_files::FileSet::NftablesDataplane,
         BuildTarget::Ipvsadm => lvsc_files::FileSet::IpvsadmRules,
         BuildTarget::Ebpf => return ebpf_image(&args, &cluster),
+        BuildTarget::Ansible => return ansible(&args, &cluster),
     };
     // Everything is generated before anything is written: an error writes nothing.
     let files = match lvsc_files::build(&cluster, set) {
@@ -66,6 +71,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     write(&args, &cluster, files)
+}
+
+/// The Ansible rollout: every host's files, the inventory, the playbook, the cluster file.
+fn ansible(args: &Args, cluster: &lvsc_compiler::Cluster) -> anyhow::Result<ExitCode> {
+    if args.file == "-" {
+        anyhow::bail!(
+            "--target ansible copies the cluster file to the directors: give its path, not `-`"
+        );
+    }
+    let source = crate::input::read(&args.file)?;
+    match lvsc_files::ansible::build(cluster, &source.text) {
+        Ok(files) => write(args, cluster, files),
+        Err(errors) => {
+            for e in errors {
+                eprintln!("lvsc: {}: {}", e.host, e.message);
+            }
+            Ok(ExitCode::from(1))
+        }
+    }
 }
 
 /// The map image for one director, or for all when they carry the same services.

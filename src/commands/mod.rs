@@ -54,7 +54,44 @@ pub fn report(src: &input::SourceText, compiled: Option<Compiled>) -> Option<Clu
     compiled.cluster
 }
 
-/// The director a command acts on: `--host`, or the only one.
+/// The director whose address is configured on this machine (several directors, no
+/// `--host`); none or several is an error that names the candidates.
+fn this_director(views: &[lvsc_compiler::views::DirectorView]) -> anyhow::Result<String> {
+    let local: std::collections::BTreeSet<std::net::IpAddr> = if_addrs::get_if_addrs()
+        .map_err(|e| anyhow::anyhow!("reading this machine's addresses: {e}"))?
+        .into_iter()
+        .map(|i| i.ip())
+        .collect();
+    let mine: Vec<&str> = views
+        .iter()
+        .filter(|d| d.addresses.iter().any(|a| local.contains(&a.addr)))
+        .map(|d| d.name.as_str())
+        .collect();
+    let all = || {
+        views
+            .iter()
+            .map(|d| {
+                let addrs: Vec<String> = d.addresses.iter().map(|a| a.addr.to_string()).collect();
+                format!("{} ({})", d.name, addrs.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match mine.as_slice() {
+        [one] => Ok(one.to_string()),
+        [] => anyhow::bail!(
+            "no director of the cluster has an address on this machine; directors: {}; say which with --host",
+            all()
+        ),
+        several => anyhow::bail!(
+            "several directors have an address on this machine ({}); say which with --host",
+            several.join(", ")
+        ),
+    }
+}
+
+/// The director a command acts on: `--host`, or the only one, or the one whose address
+/// is on this machine.
 pub fn director(
     cluster: &Cluster,
     host: Option<&str>,
@@ -66,10 +103,7 @@ pub fn director(
         (Some(h), _) => anyhow::bail!("no director is named {h}; directors: {}", names.join(", ")),
         (None, [one]) => one.to_string(),
         (None, []) => anyhow::bail!("the cluster has no director"),
-        (None, _) => anyhow::bail!(
-            "the cluster has several directors ({}); say which with --host",
-            names.join(", ")
-        ),
+        (None, _) => this_director(&views)?,
     };
     Ok(views
         .into_iter()

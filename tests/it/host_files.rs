@@ -507,3 +507,52 @@ fn routing_configs_pass_bird_and_frr() {
     }
     assert!(checked >= 3, "only {checked} directors with bgp");
 }
+
+/// `--target ansible` writes the hosts' files as `--target hosts` does, plus in
+/// `ansible/` the inventory (golden per example), the playbook (one golden file: it is
+/// the same for every cluster but its first comment) and the cluster file.
+#[test]
+fn ansible_builds_match_the_golden_files() {
+    let update = std::env::var_os("LVSC_UPDATE_GOLDEN").is_some();
+    let golden = Path::new("tests/golden/ansible");
+    for ex in examples() {
+        let dir = build(&ex, "ansible").unwrap_or_else(|| panic!("{ex}: ansible build failed"));
+        let hosts = build(&ex, "hosts").unwrap();
+        let mut want = files(&hosts);
+        want.retain(|f| f != Path::new("manifest.json"));
+        want.extend(
+            ["inventory.yml", "site.yml", "cluster.lvs"].map(|f| Path::new("ansible").join(f)),
+        );
+        want.sort();
+        let mut got = files(&dir);
+        got.retain(|f| f != Path::new("manifest.json"));
+        got.sort();
+        assert_eq!(got, want, "{ex}");
+        assert_eq!(
+            std::fs::read_to_string(dir.join("ansible/cluster.lvs")).unwrap(),
+            std::fs::read_to_string(&ex).unwrap()
+        );
+        let inventory = std::fs::read_to_string(dir.join("ansible/inventory.yml")).unwrap();
+        let site = std::fs::read_to_string(dir.join("ansible/site.yml")).unwrap();
+        let site: String = site
+            .lines()
+            .filter(|l| !l.starts_with("# Cluster "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let inventory_golden = golden.join(format!("{}.inventory.yml", stem(&ex)));
+        if update {
+            std::fs::create_dir_all(golden).unwrap();
+            std::fs::write(&inventory_golden, &inventory).unwrap();
+            std::fs::write(golden.join("site.yml"), &site).unwrap();
+        }
+        assert!(
+            inventory == std::fs::read_to_string(&inventory_golden).unwrap_or_default(),
+            "{ex}: the inventory differs from {} (LVSC_UPDATE_GOLDEN=1 to update)",
+            inventory_golden.display()
+        );
+        assert!(
+            site == std::fs::read_to_string(golden.join("site.yml")).unwrap_or_default(),
+            "{ex}: the playbook differs from tests/golden/ansible/site.yml"
+        );
+    }
+}

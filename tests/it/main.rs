@@ -7,6 +7,7 @@
 
 mod support;
 
+mod ansible;
 mod bgp_ecmp;
 mod cli_lang;
 mod codes;

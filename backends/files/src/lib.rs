@@ -8,6 +8,7 @@
 //! director's nftables data plane or its `ipvsadm-restore` rules. Templates are plain
 //! files under `templates/`; this crate reads only the IR and the per-host views.
 
+pub mod ansible;
 pub mod folder;
 mod guard;
 mod keepalived;

@@ -16,6 +16,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("exports", include_str!("../templates/exports.j2")),
     ("bird.conf", include_str!("../templates/bird.conf.j2")),
     ("frr.conf", include_str!("../templates/frr.conf.j2")),
+    ("inventory.yml", include_str!("../ansible/inventory.yml.j2")),
     (
         "lvsc-run.service",
         include_str!("../templates/lvsc-run.service.j2"),

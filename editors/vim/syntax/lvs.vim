@@ -12,7 +12,7 @@ syn keyword lvsDirective vip fwmark family forward scheduler persistence check s
 syn keyword lvsStorage   nfs cifs gfs2 ocfs2 gpfs cephfs glusterfs coda database
 syn keyword lvsScheduler rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf mh sh-fallback sh-port mh-fallback mh-port
 syn keyword lvsConstant  nat dr tun ipip gue gre csum tcp udp sctp http https misc none pass ah env file master backup inet inet6 on drain
-syn keyword lvsOption    upper lower via expect every timeout retry netmask hysteresis version credentials options id password bfd
+syn keyword lvsOption    upper lower via expect every timeout retry netmask hysteresis version credentials options id password bfd manage
 syn match   lvsAddress   "\<\d\{1,3}\(\.\d\{1,3}\)\{3}\(/\d\+\)\=\(:\d\+\(/\(tcp\|udp\|sctp\)\)\=\|:/\S*\)\="
 syn match   lvsAddress   "\[[0-9A-Fa-f:.]\+\]\(:\d\+\(/\(tcp\|udp\|sctp\)\)\=\)\="
 syn match   lvsDuration  "\<\d\+\(ms\|s\|m\|h\|d\)\>"
