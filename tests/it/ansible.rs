@@ -465,3 +465,53 @@ fn ansible_rolls_out_the_cluster_in_order_and_idempotently() {
     );
     eprintln!("ansible rollout: after removing r3: {spread:?}");
 }
+
+/// `lvsc apply` without `--host` in a cluster of several directors takes the one whose
+/// address is on this machine; none or several is an error that names the candidates.
+#[test]
+fn apply_finds_its_director_by_its_addresses() {
+    if !system_test_can_run("apply without --host", &["ip"]) {
+        return;
+    }
+    let ns = Netns::new("anpick");
+    ns.exec(
+        "ip",
+        &["link", "add", "d0", "type", "veth", "peer", "name", "d1"],
+    );
+    ns.exec("ip", &["link", "set", "d0", "up"]);
+    let apply = || {
+        let out = Command::new("ip")
+            .args(["netns", "exec", &ns.name, env!("CARGO_BIN_EXE_lvsc")])
+            .args([
+                "apply",
+                "tests/ansible/two-directors.lvs",
+                "--backend",
+                "nftables",
+                "--dry-run",
+            ])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = apply();
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("no director of the cluster has an address on this machine")
+            && err.contains("lb1 (10.20.0.2)")
+            && err.contains("lb2 (10.20.0.3)"),
+        "{err}"
+    );
+    ns.exec("ip", &["addr", "add", "10.20.0.3/24", "dev", "d0"]);
+    let (code, err) = apply();
+    assert_eq!(code, Some(0), "lb2 is here: {err}");
+    ns.exec("ip", &["addr", "add", "10.20.0.2/24", "dev", "d0"]);
+    let (code, err) = apply();
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("several directors have an address on this machine (lb1, lb2)"),
+        "{err}"
+    );
+}

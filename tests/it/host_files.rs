@@ -533,6 +533,9 @@ fn ansible_builds_match_the_golden_files() {
             std::fs::read_to_string(&ex).unwrap()
         );
         let inventory = std::fs::read_to_string(dir.join("ansible/inventory.yml")).unwrap();
+        // `lvsc hosts --format ansible-inventory` prints the same inventory.
+        let printed = lvsc(&["hosts", &ex, "--format", "ansible-inventory"]);
+        assert_eq!(String::from_utf8_lossy(&printed.stdout), inventory, "{ex}");
         let site = std::fs::read_to_string(dir.join("ansible/site.yml")).unwrap();
         let site: String = site
             .lines()
