@@ -25,7 +25,7 @@ mod report;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Compile one declarative cluster.lvs into a working Linux Virtual Server cluster.
 #[derive(Parser, Debug)]
@@ -68,10 +68,30 @@ enum Command {
     /// Turn another tool's configuration into a .lvs file.
     #[command(subcommand)]
     Import(commands::import::Source),
+    /// Print the shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(commands::completions::Args),
+    /// Write the manual pages: lvsc(1), lvsc-COMMAND(1), lvs(5).
+    Man(commands::man::Args),
+}
+
+/// The command line, with a long version that says which data planes this build drives.
+fn command() -> clap::Command {
+    let xdp = if lvsc_xdp_loader::PROGRAM.is_empty() {
+        "xdp: not in this build (no BPF toolchain when it was built)"
+    } else {
+        "xdp"
+    };
+    Cli::command().long_version(format!(
+        "{}\ndata planes: ipvs (generic netlink), nftables, {xdp}",
+        env!("CARGO_PKG_VERSION")
+    ))
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::from_arg_matches(&command().get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let result = match cli.command {
         Command::Check(args) => commands::check::run(args),
         Command::Fmt(args) => commands::fmt::run(args),
@@ -91,6 +111,8 @@ fn main() -> ExitCode {
         Command::Detach(args) => commands::detach::run(args),
         Command::Lsp(args) => commands::lsp::run(args),
         Command::Inspect(args) => commands::inspect::run(args),
+        Command::Completions(args) => commands::completions::run(args, command()),
+        Command::Man(args) => commands::man::run(args, command()),
     };
     match result.and_then(|code| output::flush_stdout().map(|()| code)) {
         Ok(code) => code,

@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod build;
 pub mod check;
+pub mod completions;
 pub mod detach;
 pub mod explain;
 pub mod export;
@@ -12,6 +13,7 @@ pub mod import;
 pub mod inspect;
 mod ipvs;
 pub mod lsp;
+pub mod man;
 pub mod plan;
 pub mod run;
 pub mod stats;

@@ -31,6 +31,7 @@ mod hostile_input;
 mod hostile_text;
 mod ipvs_qemu;
 mod lsp;
+mod packaging;
 mod plan;
 mod rules;
 mod run_ipvs_qemu;

@@ -1,0 +1,96 @@
+//! What comes with the binary: shell completions, manual pages, a version that says
+//! which data planes the build drives.
+
+use std::process::Command;
+
+use crate::support::{lvsc, run, system_test_can_run, temp_dir};
+
+#[test]
+fn the_version_says_which_data_planes_this_build_drives() {
+    let out = lvsc(&["--version"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        text.contains("data planes: ipvs (generic netlink), nftables, xdp"),
+        "{text}"
+    );
+}
+
+/// The bash script parses and completes every subcommand; zsh and fish scripts are
+/// generated too.
+#[test]
+fn completions_are_generated_for_each_shell() {
+    let bash = lvsc(&["completions", "bash"]);
+    assert!(bash.status.success());
+    let script = String::from_utf8(bash.stdout).unwrap();
+    for sub in ["check", "apply", "plan", "run", "completions", "man"] {
+        assert!(script.contains(sub), "bash completion lacks {sub}");
+    }
+    if system_test_can_run("bash -n on the completion script", &["bash"]) {
+        let file = temp_dir("completions").join("lvsc.bash");
+        std::fs::write(&file, &script).unwrap();
+        run("bash", &["-n", file.to_str().unwrap()]);
+    }
+    for shell in ["zsh", "fish"] {
+        let out = lvsc(&["completions", shell]);
+        assert!(out.status.success() && !out.stdout.is_empty(), "{shell}");
+    }
+}
+
+/// One page per command and subcommand, and lvs(5) with every keyword; man renders each
+/// without a warning.
+#[test]
+fn manual_pages_render_without_warnings() {
+    let dir = temp_dir("man");
+    let out = lvsc(&["man", "--out", dir.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut pages: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    pages.sort();
+    for p in [
+        "lvsc.1",
+        "lvsc-apply.1",
+        "lvsc-plan.1",
+        "lvsc-import-ipvsadm.1",
+        "lvs.5",
+    ] {
+        assert!(pages.iter().any(|x| x == p), "no {p} in {pages:?}");
+    }
+    let lvs = std::fs::read_to_string(dir.join("lvs.5")).unwrap();
+    for k in lvsc_lang::keywords::KEYWORDS {
+        if lvsc_lang::keywords::GRAMMAR
+            .iter()
+            .any(|(p, w)| matches!(p, lvsc_lang::keywords::Place::In(_)) && w.contains(&k.name))
+        {
+            assert!(
+                lvs.contains(&k.name.replace('-', "\\-")),
+                "lvs(5) lacks {}",
+                k.name
+            );
+        }
+    }
+    if !system_test_can_run("man", &["man", "groff"]) {
+        return;
+    }
+    for p in &pages {
+        let out = Command::new("man")
+            .args(["--warnings", "-l"])
+            .arg(dir.join(p))
+            .env("MANPAGER", "cat")
+            .env("MANWIDTH", "80")
+            .output()
+            .unwrap();
+        let warnings = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && warnings.trim().is_empty(),
+            "{p}: {warnings}"
+        );
+        assert!(!out.stdout.is_empty(), "{p} renders empty");
+    }
+}
