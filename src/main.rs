@@ -68,6 +68,8 @@ enum Command {
     /// Turn another tool's configuration into a .lvs file.
     #[command(subcommand)]
     Import(commands::import::Source),
+    /// A picture of the cluster: Mermaid, DOT or SVG.
+    Graph(commands::graph::Args),
     /// Print the shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(commands::completions::Args),
     /// Write the manual pages: lvsc(1), lvsc-COMMAND(1), lvs(5).
@@ -111,6 +113,7 @@ fn main() -> ExitCode {
         Command::Detach(args) => commands::detach::run(args),
         Command::Lsp(args) => commands::lsp::run(args),
         Command::Inspect(args) => commands::inspect::run(args),
+        Command::Graph(args) => commands::graph::run(args),
         Command::Completions(args) => commands::completions::run(args, command()),
         Command::Man(args) => commands::man::run(args, command()),
     };

@@ -6,6 +6,7 @@
 
 pub mod disruption;
 mod filediff;
+pub mod graph;
 pub mod json;
 pub mod markdown;
 pub mod text;
@@ -35,6 +36,8 @@ pub struct Review {
     pub name: String,
     /// The share of each lookup table that changes real (the flows that move).
     pub disruption: Vec<disruption::Disruption>,
+    /// The picture of what changes (Mermaid).
+    pub picture: String,
 }
 
 impl Review {
@@ -60,6 +63,7 @@ impl Review {
             files,
             name: name.to_string(),
             disruption: disruption::disruption(old, new),
+            picture: graph::mermaid(&graph::changes(old, new)),
         })
     }
 

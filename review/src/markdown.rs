@@ -44,6 +44,11 @@ pub fn render(r: &Review) -> String {
             n(Action::Remove)
         );
     }
+    let _ = writeln!(
+        out,
+        "\n<details><summary>Picture (added green, removed red)</summary>\n\n```mermaid\n{}```\n\n</details>",
+        r.picture
+    );
     if !r.disruption.is_empty() {
         let _ = writeln!(
             out,

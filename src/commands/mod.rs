@@ -8,6 +8,7 @@ pub mod detach;
 pub mod explain;
 pub mod export;
 pub mod fmt;
+pub mod graph;
 pub mod hosts;
 pub mod import;
 pub mod inspect;

@@ -20,8 +20,10 @@ mod e2e_nftables;
 mod editors;
 mod examples;
 mod explain;
+
 mod export;
 mod failover_qemu;
+mod graph;
 mod hardening;
 mod hitless;
 mod hitless_qemu;
