@@ -14,6 +14,7 @@ mod codes;
 mod crash_ipvs_qemu;
 mod crash_run;
 mod crash_xdp;
+mod deb;
 mod differential;
 mod differential_qemu;
 mod e2e_nftables;
