@@ -16,7 +16,7 @@ fn package() -> Option<PathBuf> {
 
 #[test]
 fn the_package_installs_runs_and_purges_cleanly() {
-    if !system_test_can_run("the Debian package", &["dpkg", "man"]) {
+    if !system_test_can_run("the Debian package", &["dpkg", "man", "systemd-analyze"]) {
         return;
     }
     let Some(deb) = package() else {
@@ -46,6 +46,8 @@ fn the_package_installs_runs_and_purges_cleanly() {
             "/usr/bin/lvsc",
             &["check", "/usr/share/doc/lvsc/examples/web-dr.lvs"],
         );
+        // The template unit, for a director named lb1.
+        run("systemd-analyze", &["verify", "lvsc-run@lb1.service"]);
         for f in [
             "/usr/share/bash-completion/completions/lvsc",
             "/lib/systemd/system/lvsc-run@.service",
