@@ -21,6 +21,7 @@ fn return_freed_memory_at_once() {
 mod output;
 mod commands;
 mod input;
+mod progress;
 mod report;
 
 use std::process::ExitCode;
@@ -31,6 +32,9 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 #[derive(Parser, Debug)]
 #[command(name = "lvsc", version, about, propagate_version = true)]
 struct Cli {
+    /// No progress bars (they show only on a terminal anyway).
+    #[arg(long, short, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -94,6 +98,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
+    progress::set_quiet(cli.quiet);
     let result = match cli.command {
         Command::Check(args) => commands::check::run(args),
         Command::Fmt(args) => commands::fmt::run(args),

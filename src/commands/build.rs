@@ -61,7 +61,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         BuildTarget::Ansible => return ansible(&args, &cluster),
     };
     // Everything is generated before anything is written: an error writes nothing.
-    let files = match lvsc_files::build(&cluster, set) {
+    let spinner = crate::progress::spinner(&format!(
+        "building the files of {} services",
+        cluster.services.len()
+    ));
+    let built = lvsc_files::build(&cluster, set);
+    spinner.finish_and_clear();
+    let files = match built {
         Ok(f) => f,
         Err(errors) => {
             for e in errors {

@@ -43,7 +43,16 @@ pub fn apply(d: &DirectorView, dry_run: bool, opts: Options) -> anyhow::Result<E
         return Ok(ExitCode::SUCCESS);
     }
     hold_vips(d)?;
+    let bar = std::sync::Arc::new(std::sync::OnceLock::new());
+    let shown = bar.clone();
+    let mut nl = nl.with_progress(Box::new(move |done, total| {
+        let b = shown.get_or_init(|| crate::progress::bar(total as u64, "IPVS"));
+        b.set_position(done as u64);
+    }));
     let done = director::apply(&mut nl, d, opts)?;
+    if let Some(b) = bar.get() {
+        b.finish_and_clear();
+    }
     let steps = &done.steps;
     if steps.is_empty() {
         eprintln!("{}: IPVS table already matches; nothing sent", d.name);

@@ -54,7 +54,14 @@ pub fn attachment(iface: &str, mode: XdpMode, pin_dir: Option<PathBuf>) -> Attac
 /// Installs the director's services on the interface (or, with `dry_run`, says what
 /// would change).
 pub fn apply(director: &DirectorView, at: &Attachment, dry_run: bool) -> anyhow::Result<ExitCode> {
-    let report = lvsc_xdp_loader::director::install(director, at, dry_run)?;
+    let spinner = crate::progress::spinner(&format!(
+        "XDP: {} services on {}",
+        director.services.len(),
+        at.interface
+    ));
+    let report = lvsc_xdp_loader::director::install(director, at, dry_run);
+    spinner.finish_and_clear();
+    let report = report?;
     print(&director.name, at, &report)?;
     Ok(ExitCode::SUCCESS)
 }

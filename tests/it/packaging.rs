@@ -101,3 +101,49 @@ fn manual_pages_render_without_warnings() {
         assert!(!out.stdout.is_empty(), "{p} renders empty");
     }
 }
+
+/// Long work shows progress on a terminal (a pty from `script`), none with `--quiet`,
+/// and none when standard error is a pipe.
+#[test]
+fn progress_shows_on_a_terminal_only() {
+    if !system_test_can_run("progress on a pty", &["script"]) {
+        return;
+    }
+    let dir = temp_dir("progress");
+    let generated = Command::new(env!("CARGO_BIN_EXE_lvsc-gen"))
+        .args(["--services", "500", "--reals", "4", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    let file = dir.join("cluster.lvs");
+    let on_pty = |quiet: &str, out: &str| {
+        let cmd = format!(
+            "{} {quiet} build {} --out {}",
+            env!("CARGO_BIN_EXE_lvsc"),
+            file.display(),
+            dir.join(out).display()
+        );
+        run("script", &["-qec", &cmd, "/dev/null"])
+    };
+    let shown = on_pty("", "a");
+    assert!(
+        shown.contains("building the files of 500 services"),
+        "{shown}"
+    );
+    let quiet = on_pty("--quiet", "b");
+    assert!(!quiet.contains("building the files"), "{quiet}");
+    let piped = Command::new(env!("CARGO_BIN_EXE_lvsc"))
+        .arg("build")
+        .arg(&file)
+        .arg("--out")
+        .arg(dir.join("c"))
+        .output()
+        .unwrap();
+    assert!(piped.status.success());
+    assert!(!String::from_utf8_lossy(&piped.stderr).contains("building the files"));
+}

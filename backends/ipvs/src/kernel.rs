@@ -91,14 +91,24 @@ pub trait Kernel {
     fn apply(&mut self, steps: &[Step]) -> Outcome;
 }
 
+/// Called after each acknowledged batch of an apply: steps done, steps in all.
+pub type Progress = Box<dyn FnMut(usize, usize) + Send>;
+
 /// IPVS over a generic netlink socket.
 pub struct Netlink {
     socket: Socket,
     family: u16,
     seq: u32,
+    progress: Option<Progress>,
 }
 
 impl Netlink {
+    /// Reports the progress of long applies to `f` (a front end's progress bar).
+    pub fn with_progress(mut self, f: Progress) -> Self {
+        self.progress = Some(f);
+        self
+    }
+
     /// Opens a socket and resolves the IPVS family id.
     pub fn open() -> Result<Self, Error> {
         let socket = lvsc_netlink::connect(NETLINK_GENERIC)?;
@@ -108,6 +118,7 @@ impl Netlink {
             socket,
             family: 0,
             seq: 1,
+            progress: None,
         };
         nl.family = nl.resolve()?;
         Ok(nl)
@@ -359,6 +370,9 @@ impl Kernel for Netlink {
                 out.refused = Some(r);
                 out.applied.sort_unstable();
                 return out;
+            }
+            if let Some(p) = self.progress.as_mut() {
+                p((b * BATCH + chunk.len()).min(steps.len()), steps.len());
             }
         }
         out
