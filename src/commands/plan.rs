@@ -92,7 +92,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (Some(old), Some(new)) = (old, new) else {
         return Ok(ExitCode::from(1));
     };
-    let review = match Review::new(&old, &new, &args.file, !args.no_files) {
+    let spinner = crate::progress::spinner(&format!("planning {} services", new.services.len()));
+    let review = Review::new(&old, &new, &args.file, !args.no_files);
+    spinner.finish_and_clear();
+    let review = match review {
         Ok(r) => r,
         Err(errors) => bail!(
             "{}",
