@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::run_support::wait_for;
-use crate::support::{Netns, run, system_test_can_run, temp_dir};
+use crate::run_support::{send_flows, wait_for};
+use crate::support::{Netns, Switch, run, system_test_can_run, temp_dir};
 
 const VIP: &str = "10.88.9.10";
 const HOSTS: [(&str, &str); 6] = [
@@ -46,7 +46,7 @@ struct Rollout {
     _hosts: BTreeMap<&'static str, Netns>,
     _sshd: Vec<Proc>,
     _servers: Vec<Proc>,
-    _sw: Netns,
+    _sw: Switch,
 }
 
 impl Rollout {
@@ -90,21 +90,8 @@ impl Rollout {
         for d in ["/run/sshd", "/run/lvsc", "/run/lvsc-host", "/etc/exports.d"] {
             std::fs::create_dir_all(d).unwrap();
         }
-        let sw = Netns::new("answ");
-        sw.exec("ip", &["link", "add", "br0", "type", "bridge"]);
-        sw.exec("ip", &["link", "set", "br0", "up"]);
-        let plug = |ns: &Netns, port: &str, addr: &str| {
-            run(
-                "ip",
-                &[
-                    "link", "add", "name", "l0", "netns", &ns.name, "type", "veth", "peer", "name",
-                    port, "netns", &sw.name,
-                ],
-            );
-            sw.exec("ip", &["link", "set", port, "master", "br0", "up"]);
-            ns.exec("ip", &["addr", "add", addr, "dev", "l0"]);
-            ns.exec("ip", &["link", "set", "l0", "up"]);
-        };
+        let sw = Switch::new("answ");
+        let plug = |ns: &Netns, port: &str, addr: &str| sw.plug(ns, "l0", port, addr);
         let ctl = Netns::new("anctl");
         plug(&ctl, "p-ctl", "10.88.0.100/24");
         let client = Netns::new("ancl");
@@ -315,28 +302,10 @@ impl Rollout {
 
     /// 100 connections from the client: real → answers.
     fn requests(&self) -> BTreeMap<String, usize> {
-        let file = self.tmp.join("flows");
-        let lines: String = (0..100)
-            .map(|i| format!("10.88.0.1:{}->{VIP}:80/tcp\n", 30000 + i))
+        let flows: Vec<String> = (0..100)
+            .map(|i| format!("10.88.0.1:{}->{VIP}:80/tcp", 30000 + i))
             .collect();
-        std::fs::write(&file, lines).unwrap();
-        let out = self.client.exec(
-            "timeout",
-            &[
-                "120",
-                env!("CARGO_BIN_EXE_lvsc-flows"),
-                "send",
-                file.to_str().unwrap(),
-                "2000",
-            ],
-        );
-        let mut by_real = BTreeMap::new();
-        for line in out.lines() {
-            if let Some(real) = line.split_whitespace().nth(1) {
-                *by_real.entry(real.to_string()).or_insert(0) += 1;
-            }
-        }
-        by_real
+        send_flows(&self.client, &self.tmp.join("flows"), &flows)
     }
 }
 

@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::run_support::{RunLoop, wait_for};
-use crate::support::{Bpffs, Netns, run, system_test_can_run, temp_dir};
+use crate::run_support::{RunLoop, send_flows, wait_for};
+use crate::support::{Bpffs, Netns, Switch, run, system_test_can_run, temp_dir};
 
 const VIP: &str = "10.99.0.10";
 const DIRECTORS: [(&str, &str); 3] = [
@@ -63,7 +63,7 @@ struct Ecmp {
     servers: BTreeMap<&'static str, Proc>,
     loops: Vec<RunLoop>,
     _birds: Vec<Proc>,
-    _sw: Netns,
+    _sw: Switch,
     pins: Bpffs,
     tmp: PathBuf,
 }
@@ -72,21 +72,8 @@ impl Ecmp {
     fn start(tag: &str, bfd: bool) -> Ecmp {
         let tmp = temp_dir(tag);
         let pins = Bpffs::mount(tmp.join("bpffs"));
-        let sw = Netns::new(&format!("{tag}sw"));
-        sw.exec("ip", &["link", "add", "br0", "type", "bridge"]);
-        sw.exec("ip", &["link", "set", "br0", "up"]);
-        let plug = |ns: &Netns, dev: &str, port: &str, addr: &str| {
-            run(
-                "ip",
-                &[
-                    "link", "add", "name", dev, "netns", &ns.name, "type", "veth", "peer", "name",
-                    port, "netns", &sw.name,
-                ],
-            );
-            sw.exec("ip", &["link", "set", port, "master", "br0", "up"]);
-            ns.exec("ip", &["addr", "add", addr, "dev", dev]);
-            ns.exec("ip", &["link", "set", dev, "up"]);
-        };
+        let sw = Switch::new(&format!("{tag}sw"));
+        let plug = |ns: &Netns, dev: &str, port: &str, addr: &str| sw.plug(ns, dev, port, addr);
         let router = Netns::new(&format!("{tag}rt"));
         plug(&router, "r0", "p-rt", "10.77.0.1/24");
         let client = Netns::new(&format!("{tag}cl"));
@@ -184,7 +171,7 @@ impl Ecmp {
             // went down) to every port, and generic XDP on a veth sees frames for other
             // hosts too: the other directors would carry the gone director's flows
             // before the router withdrew it. A director's port gets only its own frames.
-            sw.exec(
+            sw.ns.exec(
                 "bridge",
                 &["link", "set", "dev", &format!("p-{name}"), "flood", "off"],
             );
@@ -264,28 +251,14 @@ impl Ecmp {
 
     /// 200 flows from the client, each from its own port: real → flows.
     fn flows(&self, round: u16) -> BTreeMap<String, usize> {
-        let file = self.tmp.join(format!("flows{round}"));
-        let lines: String = (0..200)
-            .map(|i| format!("10.1.0.2:{}->{VIP}:80/tcp\n", 20000 + round * 1000 + i))
+        let flows: Vec<String> = (0..200)
+            .map(|i| format!("10.1.0.2:{}->{VIP}:80/tcp", 20000 + round * 1000 + i))
             .collect();
-        std::fs::write(&file, lines).unwrap();
-        let out = self.client.exec(
-            "timeout",
-            &[
-                "120",
-                env!("CARGO_BIN_EXE_lvsc-flows"),
-                "send",
-                file.to_str().unwrap(),
-                "2000",
-            ],
-        );
-        let mut by_real = BTreeMap::new();
-        for line in out.lines() {
-            if let Some(real) = line.split_whitespace().nth(1) {
-                *by_real.entry(real.to_string()).or_insert(0) += 1;
-            }
-        }
-        by_real
+        send_flows(
+            &self.client,
+            &self.tmp.join(format!("flows{round}")),
+            &flows,
+        )
     }
 
     /// Waits until the status of the loops `which` (by index) says `ok` of every real.

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{Bpffs, Netns, run, system_test_can_run, temp_dir};
+use crate::support::{Bpffs, Netns, Switch, system_test_can_run, temp_dir};
 
 /// The reals and their addresses.
 const REALS: [(&str, &str); 4] = [
@@ -211,7 +211,7 @@ pub struct Rig {
     pub client: Netns,
     /// The director (10.77.0.2 on l0).
     pub lb: Netns,
-    _sw: Netns,
+    _sw: Switch,
     _reals: Vec<Netns>,
     servers: Vec<Child>,
     /// The test's folder.
@@ -232,21 +232,8 @@ impl Drop for Rig {
 /// direct routing, clients via the director for NAT replies), each real serving its name.
 pub fn rig(tag: &str) -> Rig {
     let tmp = temp_dir(tag);
-    let sw = Netns::new(&format!("{tag}sw"));
-    sw.exec("ip", &["link", "add", "br0", "type", "bridge"]);
-    sw.exec("ip", &["link", "set", "br0", "up"]);
-    let plug = |ns: &Netns, dev: &str, port: &str, addr: &str| {
-        run(
-            "ip",
-            &[
-                "link", "add", "name", dev, "netns", &ns.name, "type", "veth", "peer", "name",
-                port, "netns", &sw.name,
-            ],
-        );
-        sw.exec("ip", &["link", "set", port, "master", "br0", "up"]);
-        ns.exec("ip", &["addr", "add", addr, "dev", dev]);
-        ns.exec("ip", &["link", "set", dev, "up"]);
-    };
+    let sw = Switch::new(&format!("{tag}sw"));
+    let plug = |ns: &Netns, dev: &str, port: &str, addr: &str| sw.plug(ns, dev, port, addr);
     let client = Netns::new(&format!("{tag}cl"));
     let lb = Netns::new(&format!("{tag}lb"));
     plug(&client, "c0", "p-c", "10.77.0.1/24");

@@ -257,3 +257,26 @@ pub fn promtool_check(metrics: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Sends `flows` (`SRC:PORT->VIP:PORT/PROTO` lines, written to `file`) from `client`
+/// with `lvsc-flows send`, bounded; real → flows it answered (`error`: unanswered).
+pub fn send_flows(client: &Netns, file: &Path, flows: &[String]) -> BTreeMap<String, usize> {
+    std::fs::write(file, flows.join("\n") + "\n").unwrap();
+    let out = client.exec(
+        "timeout",
+        &[
+            "120",
+            env!("CARGO_BIN_EXE_lvsc-flows"),
+            "send",
+            file.to_str().unwrap(),
+            "2000",
+        ],
+    );
+    let mut by_real = BTreeMap::new();
+    for line in out.lines() {
+        if let Some(real) = line.split_whitespace().nth(1) {
+            *by_real.entry(real.to_string()).or_insert(0) += 1;
+        }
+    }
+    by_real
+}

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crate::run_support::{Http, RunLoop, client_requests, client_stream, spread, wait_for};
-use crate::support::{Bpffs, Netns, run, system_test_can_run, temp_dir};
+use crate::support::{Bpffs, Netns, Switch, system_test_can_run, temp_dir};
 
 const VIP: &str = "10.77.0.100";
 const API_VIP: &str = "10.77.0.101";
@@ -65,24 +65,11 @@ fn run_checks_reals_and_switches_one_xdp_table() {
     }
     let tmp = temp_dir("run-xdp");
     let pins = Bpffs::mount(tmp.join("bpffs"));
-    let sw = Netns::new("rxsw");
+    let sw = Switch::new("rxsw");
     let client = Netns::new("rxcl");
     let lb = Netns::new("rxlb");
-    sw.exec("ip", &["link", "add", "br0", "type", "bridge"]);
-    sw.exec("ip", &["link", "set", "br0", "up"]);
     let mut hosts = BTreeMap::new();
-    let plug = |ns: &Netns, dev: &str, port: &str, addr: &str| {
-        run(
-            "ip",
-            &[
-                "link", "add", "name", dev, "netns", &ns.name, "type", "veth", "peer", "name",
-                port, "netns", &sw.name,
-            ],
-        );
-        sw.exec("ip", &["link", "set", port, "master", "br0", "up"]);
-        ns.exec("ip", &["addr", "add", addr, "dev", dev]);
-        ns.exec("ip", &["link", "set", dev, "up"]);
-    };
+    let plug = |ns: &Netns, dev: &str, port: &str, addr: &str| sw.plug(ns, dev, port, addr);
     plug(&client, "c0", "p-c", "10.77.0.1/24");
     plug(&lb, "l0", "p-l", "10.77.0.2/24");
     client.exec("ip", &["route", "add", "10.77.0.96/27", "via", "10.77.0.2"]);

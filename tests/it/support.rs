@@ -291,6 +291,48 @@ impl GuestOutput {
     }
 }
 
+/// A switch: a bridge in a namespace of its own, into which namespaces are plugged by veth.
+pub struct Switch {
+    /// The switch's namespace (holds `br0`).
+    pub ns: Netns,
+}
+
+impl Switch {
+    /// A new switch named after `tag`.
+    pub fn new(tag: &str) -> Switch {
+        let ns = Netns::new(tag);
+        ns.exec("ip", &["link", "add", "br0", "type", "bridge"]);
+        ns.exec("ip", &["link", "set", "br0", "up"]);
+        Switch { ns }
+    }
+
+    /// Plugs `ns` in: `dev` inside it, up, with `addr`; `port` its end on the bridge.
+    pub fn plug(&self, ns: &Netns, dev: &str, port: &str, addr: &str) {
+        run(
+            "ip",
+            &[
+                "link",
+                "add",
+                "name",
+                dev,
+                "netns",
+                &ns.name,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                port,
+                "netns",
+                &self.ns.name,
+            ],
+        );
+        self.ns
+            .exec("ip", &["link", "set", port, "master", "br0", "up"]);
+        ns.exec("ip", &["addr", "add", addr, "dev", dev]);
+        ns.exec("ip", &["link", "set", dev, "up"]);
+    }
+}
+
 /// A bpffs of the test's own: `ip netns exec` remounts /sys, hiding /sys/fs/bpf.
 pub struct Bpffs(pub std::path::PathBuf);
 
