@@ -4,6 +4,7 @@
 //! hand-written file.
 
 pub mod ipvsadm;
+pub mod keepalived;
 
 /// Why a configuration could not be imported.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -16,6 +17,9 @@ pub enum ImportError {
         /// What is wrong there.
         message: String,
     },
+    /// An input file could not be read.
+    #[error("{0}")]
+    Read(String),
     /// The generated text did not parse (a bug in the importer).
     #[error("internal: the imported text does not parse: {0}")]
     Generated(String),

@@ -6,6 +6,9 @@
 //!   on each TCP connection, at once and then once per line received, until the client
 //!   closes. Ports comma-separated (`-` for none); a UDP entry may be `ADDR:PORT`: a
 //!   direct-routing real answers from the VIP only when its socket is bound to the VIP.
+//! - `lvsc-flows http TCP_PORTS TLS_PORTS [CERT KEY]`: answers `200 OK` to every HTTP
+//!   request on each port (IPv4 and IPv6), over TLS with the PEM certificate and key on
+//!   the second list: a real that passes any HTTP or HTTPS health check.
 //! - `lvsc-flows send FILE [TIMEOUT_MS]`: for each line `SRC:PORT->VIP:PORT/PROTO` of
 //!   FILE, one connection (or datagram) from exactly that client address and port;
 //!   prints `FLOW NAME`, or `FLOW error` when nothing answered in time.
@@ -87,6 +90,77 @@ fn serve(name: String, tcp: &str, udp: &str) -> std::io::Result<()> {
         let _ = t.join();
     }
     Ok(())
+}
+
+/// Answers HTTP requests with `200 OK`, in plain text or over TLS.
+fn http(plain: &str, tls: &str, cert: Option<(&str, &str)>) -> std::io::Result<()> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let config = match cert {
+        Some((cert, key)) => {
+            let bad = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
+            let certs = CertificateDer::pem_file_iter(cert)
+                .map_err(|e| bad(e.to_string()))?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| bad(e.to_string()))?;
+            let key = PrivateKeyDer::from_pem_file(key).map_err(|e| bad(e.to_string()))?;
+            let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+            let config = rustls::ServerConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .map_err(|e| bad(e.to_string()))?
+                .with_no_client_auth()
+                .with_single_cert(certs, key)
+                .map_err(|e| bad(e.to_string()))?;
+            Some(std::sync::Arc::new(config))
+        }
+        None => None,
+    };
+    let mut threads = Vec::new();
+    let listeners = ports(plain)
+        .into_iter()
+        .map(|p| (p, None))
+        .chain(ports(tls).into_iter().map(|p| (p, config.clone())));
+    for (port, tls) in listeners {
+        // [::] takes IPv4 too (the kernel's default bindv6only=0).
+        let l = TcpListener::bind(("::", port))?;
+        threads.push(std::thread::spawn(move || {
+            for c in l.incoming().flatten() {
+                let tls = tls.clone();
+                std::thread::spawn(move || {
+                    let _ = c.set_read_timeout(Some(Duration::from_secs(10)));
+                    match tls {
+                        Some(config) => {
+                            if let Ok(conn) = rustls::ServerConnection::new(config) {
+                                let _ = ok_response(rustls::StreamOwned::new(conn, c));
+                            }
+                        }
+                        None => {
+                            let _ = ok_response(c);
+                        }
+                    }
+                });
+            }
+        }));
+    }
+    println!("serving");
+    for t in threads {
+        let _ = t.join();
+    }
+    Ok(())
+}
+
+/// Reads a request's head and answers `200 OK`.
+fn ok_response(mut s: impl Read + Write) -> std::io::Result<()> {
+    let mut head = Vec::new();
+    let mut b = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16384 {
+        match s.read(&mut b)? {
+            0 => break,
+            n => head.extend_from_slice(&b[..n]),
+        }
+    }
+    s.write_all(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n")?;
+    s.flush()
 }
 
 /// Reads one answer line (the name), without the newline.
@@ -317,6 +391,8 @@ fn main() -> std::io::Result<()> {
         .as_slice()
     {
         ["serve", name, tcp, udp] => serve(name.to_string(), tcp, udp),
+        ["http", plain, tls] => http(plain, tls, None),
+        ["http", plain, tls, cert, key] => http(plain, tls, Some((cert, key))),
         ["send", file] => send(file, Duration::from_millis(1000)),
         ["send", file, ms] => send(file, Duration::from_millis(ms.parse().unwrap_or(1000))),
         ["talk", to, conns, secs, gap] => {
@@ -341,7 +417,7 @@ fn main() -> std::io::Result<()> {
 
 fn usage() -> std::io::Result<()> {
     eprintln!(
-        "usage: lvsc-flows serve NAME TCP_PORTS UDP_PORTS | send FILE [TIMEOUT_MS] | load VIP:PORT SECONDS RATE CONNS | hold VIP:PORT CONNS UNTIL | talk VIP:PORT CONNS SECONDS GAP_MS"
+        "usage: lvsc-flows serve NAME TCP_PORTS UDP_PORTS | http TCP_PORTS TLS_PORTS [CERT KEY] | send FILE [TIMEOUT_MS] | load VIP:PORT SECONDS RATE CONNS | hold VIP:PORT CONNS UNTIL | talk VIP:PORT CONNS SECONDS GAP_MS"
     );
     std::process::exit(2)
 }

@@ -32,6 +32,8 @@ mod host_files;
 mod host_views;
 mod hostile_input;
 mod hostile_text;
+mod import_keepalived;
+mod import_keepalived_qemu;
 mod ipvs_qemu;
 mod lsp;
 mod packaging;

@@ -23,6 +23,7 @@ use lvsc_compiler::views::DirectorView;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+pub use keepalived::auth_file;
 pub use render::sh_quote;
 
 /// Which files a build writes.
