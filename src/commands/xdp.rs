@@ -95,11 +95,13 @@ fn print(host: &str, at: &Attachment, r: &Report) -> anyhow::Result<()> {
         (a, _) => a.to_string(),
     };
     eprintln!(
-        "{host}: {how}; {} added, {} changed, {} removed, {} unchanged; {} table slots written; pins in {}",
+        "{host}: {how}; {} added, {} changed, {} removed, {} unchanged; {} of {} Maglev tables computed, {} table slots written; pins in {}",
         c.added.len(),
         c.changed.len(),
         c.removed.len(),
         c.unchanged,
+        c.tables_computed,
+        c.tables,
         if r.action == "dry-run" {
             0
         } else {

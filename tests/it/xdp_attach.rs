@@ -314,7 +314,9 @@ fn xdp_on_a_veth_forwards_to_the_reals() {
     assert_eq!(code, 0, "{out}");
     let out = apply(&lb, &file, &pins_dir);
     assert!(
-        out.contains("unchanged") && out.contains("0 table slots written"),
+        out.contains("unchanged")
+            && out.contains("0 table slots written")
+            && out.contains("0 of 1 Maglev tables computed"),
         "{out}"
     );
 
@@ -335,7 +337,9 @@ fn xdp_on_a_veth_forwards_to_the_reals() {
     let out = apply_text(&lb, &file, &cluster(0, 2), &pins_dir);
     assert!(out.contains("+ 10.77.0.102:7000 udp"), "{out}");
     assert!(
-        out.contains("0 changed") && out.contains("2 unchanged"),
+        out.contains("0 changed")
+            && out.contains("2 unchanged")
+            && out.contains("1 of 3 Maglev tables computed"),
         "{out}"
     );
 

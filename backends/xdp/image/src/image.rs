@@ -143,14 +143,44 @@ pub enum ImageError {
     SlotOutOfBounds,
 }
 
+/// `table_offset` of a service whose table [`build_some`] was not asked to compute (plus
+/// the service's ordinal, so that each is its own): it has no slots in `tables`.
+pub const UNCOMPUTED: u32 = 0x8000_0000;
+
 /// Builds the image of a director's services; `sources` are the director's addresses,
 /// the outer source of tunnelled packets (one per family).
 pub fn build(services: &[Service], sources: &[IpAddr]) -> Result<Image, ImageError> {
+    build_some(services, sources, |_| true)
+}
+
+/// What decides a service's Maglev table, hashed: its size and its reals' names and
+/// table weights (the table is a pure function of them). Equal inputs, equal table, so
+/// a loader can tell an unchanged service without computing its table.
+pub fn table_inputs(s: &Service) -> u64 {
+    let mut h = fnv1a(&s.table_size.to_le_bytes(), 0);
+    for (r, w) in s.reals.iter().zip(s.table_weights()) {
+        h = fnv1a(r.name.as_bytes(), h);
+        // A separator: names `ab`+`c` and `a`+`bc` differ.
+        h = fnv1a(&[0xff], h);
+        h = fnv1a(&w.to_le_bytes(), h);
+    }
+    h
+}
+
+/// [`build`], computing the tables only of the services `wanted` (by index): the others
+/// get an [`UNCOMPUTED`] offset and no slots. Such an image is for a loader that knows
+/// those tables are installed already; it is never written to a file.
+pub fn build_some(
+    services: &[Service],
+    sources: &[IpAddr],
+    wanted: impl Fn(usize) -> bool + Sync,
+) -> Result<Image, ImageError> {
     // The tables are independent and most of the work: build them on every core.
     let tables: Vec<Option<Vec<u32>>> = services
         .par_iter()
-        .map(|s| {
-            if !maglev::is_prime(s.table_size) {
+        .enumerate()
+        .map(|(i, s)| {
+            if !maglev::is_prime(s.table_size) || !wanted(i) {
                 return None;
             }
             let names: Vec<(&str, u32)> = s
@@ -165,9 +195,15 @@ pub fn build(services: &[Service], sources: &[IpAddr]) -> Result<Image, ImageErr
     let mut img = Image::default();
     // One allocation: growing a vector of hundreds of megabytes by doubling copies it
     // and faults in fresh pages each time.
-    img.tables
-        .reserve_exact(services.iter().map(|s| s.table_size as usize).sum());
-    for (s, table) in services.iter().zip(tables) {
+    img.tables.reserve_exact(
+        services
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| wanted(*i))
+            .map(|(_, s)| s.table_size as usize)
+            .sum(),
+    );
+    for (i, (s, table)) in services.iter().zip(tables).enumerate() {
         let forwarding = match s.forward.method {
             ForwardMethod::Dr => Forwarding::Direct,
             ForwardMethod::Tun => Forwarding::Tunnel,
@@ -184,9 +220,10 @@ pub fn build(services: &[Service], sources: &[IpAddr]) -> Result<Image, ImageErr
             });
         }
         let first_real = img.reals.len() as u32;
-        let table_offset = img.tables.len() as u32;
+        let mut table_offset = img.tables.len() as u32;
         match table {
             Some(t) => img.tables.extend(t.iter().map(|i| first_real + i)),
+            None if !wanted(i) => table_offset = UNCOMPUTED + i as u32,
             None => img
                 .tables
                 .extend(std::iter::repeat_n(u32::MAX, s.table_size as usize)),

@@ -67,6 +67,10 @@ pub struct Summary {
     pub unchanged: usize,
     /// Table slots written.
     pub slots_written: u64,
+    /// Maglev tables computed for this install (an unchanged service needs none).
+    pub tables_computed: usize,
+    /// Tables of the director's services.
+    pub tables: usize,
 }
 
 impl ChangeSet {
@@ -79,10 +83,7 @@ impl ChangeSet {
             for k in &g.keys {
                 wanted.insert(*k);
                 match installed.get(k) {
-                    Some(v)
-                        if v.fingerprint == g.fingerprint
-                            && v.table_size as usize == g.table.len() =>
-                    {
+                    Some(v) if v.fingerprint == g.fingerprint && v.table_size == g.table_size => {
                         set.unchanged += 1;
                     }
                     Some(_) => {
@@ -133,7 +134,7 @@ impl ChangeSet {
     pub fn slots(&self, groups: &[Group]) -> u64 {
         self.writes
             .iter()
-            .map(|w| groups[w.group].table.len() as u64)
+            .map(|w| u64::from(groups[w.group].table_size))
             .sum()
     }
 
@@ -146,6 +147,8 @@ impl ChangeSet {
             removed: names(&self.removed),
             unchanged: self.unchanged,
             slots_written: self.slots(groups),
+            tables_computed: groups.iter().filter(|g| g.computed()).count(),
+            tables: groups.len(),
         }
     }
 
@@ -170,7 +173,7 @@ impl ChangeSet {
         for w in &self.writes {
             let g = &groups[w.group];
             alloc.placed.push(Placed {
-                table_offset: tables.take(u32::try_from(g.table.len()).ok()?)?,
+                table_offset: tables.take(g.table_size)?,
                 first_real: reals.take(u32::try_from(g.reals.len()).ok()?)?,
             });
         }
@@ -201,6 +204,7 @@ mod tests {
             hash: lvsc_xdp_common::HASH_FLOW,
             host_bits: 0,
             table: Vec::leak(vec![0; size]),
+            table_size: size as u32,
             base: 0,
             reals: vec![Real {
                 addr: [0; 4],

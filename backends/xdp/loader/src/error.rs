@@ -12,6 +12,10 @@ pub enum Error {
          rust-src and bpf-linker; scripts/test-all installs them); rebuild after installing"
     )]
     NotBuilt,
+    /// The plan needs a table the image did not compute: the installed services changed
+    /// since they were compared (the caller computes every table and tries again).
+    #[error("an installed service changed while the install was planned")]
+    Uncomputed,
     /// The object could not be loaded (maps created).
     #[error(
         "load the XDP object: {0} (creating BPF maps and programs needs root, or CAP_BPF and \

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use lvsc_xdp_common::{FWD_DIRECT, FWD_TUNNEL, NO_REAL, Real, SvcKey, addr_words, family};
 use lvsc_xdp_image::hash::{fnv1a, mix};
-use lvsc_xdp_image::image::{Forwarding, Image};
+use lvsc_xdp_image::image::{Forwarding, Image, UNCOMPUTED};
 
 use crate::Error;
 
@@ -24,8 +24,11 @@ pub struct Group<'a> {
     /// Client host bits cleared before a client hash.
     pub host_bits: u8,
     /// The table, borrowed from the image (no copy of hundreds of megabytes); entries
-    /// are `base` plus an index into `reals`, or [`NO_REAL`].
+    /// are `base` plus an index into `reals`, or [`NO_REAL`]. Empty when the image did
+    /// not compute it (the service is installed unchanged).
     pub table: &'a [u32],
+    /// The table's size (its length, when computed).
+    pub table_size: u32,
     /// The image's index of this group's first real.
     pub base: u32,
     /// The reals, MACs filled in.
@@ -42,10 +45,37 @@ pub fn real_addresses(image: &Image) -> Vec<IpAddr> {
     v
 }
 
-/// Groups an image's services by table and fills in each real's next-hop MAC.
+/// What decides each service's table ([`lvsc_xdp_image::image::table_inputs`]), by key.
+pub type TableInputs = HashMap<SvcKey, u64>;
+
+/// The table inputs of `services`, under each of their keys.
+pub fn table_inputs(services: &[lvsc_compiler::ir::Service]) -> TableInputs {
+    services
+        .iter()
+        .flat_map(|s| {
+            let h = lvsc_xdp_image::image::table_inputs(s);
+            lvsc_xdp_image::image::match_keys(s)
+                .into_iter()
+                .map(move |(ip, port, proto)| (SvcKey::new(ip, port, proto), h))
+        })
+        .collect()
+}
+
+/// Groups an image's services by table and fills in each real's next-hop MAC; the
+/// fingerprints hash the tables themselves.
 pub fn groups<'a>(
     image: &'a Image,
     macs: &HashMap<IpAddr, [u8; 6]>,
+) -> Result<Vec<Group<'a>>, Error> {
+    groups_with(image, macs, None)
+}
+
+/// [`groups`], the fingerprints hashing each table's inputs when known (so that an
+/// image without the tables of unchanged services fingerprints them all the same).
+pub fn groups_with<'a>(
+    image: &'a Image,
+    macs: &HashMap<IpAddr, [u8; 6]>,
+    inputs: Option<&TableInputs>,
 ) -> Result<Vec<Group<'a>>, Error> {
     let mut by_table: HashMap<u32, usize> = HashMap::new();
     let mut out: Vec<Group<'a>> = Vec::new();
@@ -67,16 +97,24 @@ pub fn groups<'a>(
                 pad: 0,
             });
         }
-        let start = s.table_offset as usize;
-        let table = &image.tables[start..start + s.table_size as usize];
+        let table: &[u32] = if s.table_offset >= UNCOMPUTED {
+            &[]
+        } else {
+            let start = s.table_offset as usize;
+            &image.tables[start..start + s.table_size as usize]
+        };
         let forwarding = match s.forwarding {
             Forwarding::Direct => FWD_DIRECT,
             Forwarding::Tunnel => FWD_TUNNEL,
         };
+        let table_hash = match inputs.and_then(|i| i.get(&key)) {
+            Some(h) => *h,
+            None => table_content(table, s.first_real),
+        };
         let fingerprint = fingerprint(
             [forwarding, s.hash, s.host_bits],
-            table,
-            s.first_real,
+            s.table_size,
+            table_hash,
             &reals,
         );
         by_table.insert(s.table_offset, out.len());
@@ -86,6 +124,7 @@ pub fn groups<'a>(
             hash: s.hash,
             host_bits: s.host_bits,
             table,
+            table_size: s.table_size,
             base: s.first_real,
             reals,
             fingerprint,
@@ -95,6 +134,11 @@ pub fn groups<'a>(
 }
 
 impl Group<'_> {
+    /// Whether the image computed its table (every group of a full image has).
+    pub fn computed(&self) -> bool {
+        self.table.len() == self.table_size as usize
+    }
+
     /// Slot `i` of the table as an index into this group's reals (or [`NO_REAL`]).
     pub fn real_at(&self, i: usize) -> u32 {
         relative(self.table[i], self.base)
@@ -105,17 +149,25 @@ fn relative(t: u32, base: u32) -> u32 {
     if t == NO_REAL { NO_REAL } else { t - base }
 }
 
-/// A hash of everything the program reads for a service except where it lives (so
-/// table entries count relative to the group's first real).
-fn fingerprint(flags: [u8; 3], table: &[u32], base: u32, reals: &[Real]) -> u64 {
-    let mut h = fnv1a(&flags, 0);
-    h = fnv1a(&(table.len() as u32).to_le_bytes(), h);
+/// A hash of a table's slots relative to the group's first real (where it lives does
+/// not count), for images whose table inputs are unknown (read from a file).
+fn table_content(table: &[u32], base: u32) -> u64 {
+    let mut h = 0;
     // Tables are large: mix two slots at a time rather than byte by byte.
     for pair in table.chunks(2) {
         let lo = relative(pair[0], base);
         let hi = pair.get(1).map_or(0, |&x| relative(x, base));
         h = mix(h ^ (u64::from(lo) | u64::from(hi) << 32));
     }
+    h
+}
+
+/// A hash of everything the program reads for a service except where it lives: its
+/// flags, table (by its size and `table`, the hash of its inputs or slots) and reals.
+fn fingerprint(flags: [u8; 3], table_size: u32, table: u64, reals: &[Real]) -> u64 {
+    let mut h = fnv1a(&flags, 0);
+    h = fnv1a(&table_size.to_le_bytes(), h);
+    h = mix(h ^ table);
     // The addresses' and MAC's bytes as they lie in memory.
     let bytes = |w: [u32; 4]| -> [u8; 16] {
         let mut b = [0u8; 16];
@@ -145,12 +197,15 @@ mod tests {
             family: 4,
             pad: 0,
         };
-        let a = fingerprint([1, 1, 0], &[0, 0, 0], 0, &[r]);
-        let b = fingerprint([1, 1, 0], &[0, 0, 0], 0, &[Real { mac: [3; 3], ..r }]);
+        let a = fingerprint([1, 1, 0], 3, 7, &[r]);
+        let b = fingerprint([1, 1, 0], 3, 7, &[Real { mac: [3; 3], ..r }]);
         assert_ne!(a, b);
-        assert_eq!(a, fingerprint([1, 1, 0], &[0, 0, 0], 0, &[r]));
-        assert_ne!(a, fingerprint([2, 1, 0], &[0, 0, 0], 0, &[r]));
+        assert_eq!(a, fingerprint([1, 1, 0], 3, 7, &[r]));
+        assert_ne!(a, fingerprint([2, 1, 0], 3, 7, &[r]));
         // A new persistence netmask rewrites the service.
-        assert_ne!(a, fingerprint([1, 0, 8], &[0, 0, 0], 0, &[r]));
+        assert_ne!(a, fingerprint([1, 0, 8], 3, 7, &[r]));
+        // So do other table inputs and another size.
+        assert_ne!(a, fingerprint([1, 1, 0], 3, 8, &[r]));
+        assert_ne!(a, fingerprint([1, 1, 0], 5, 7, &[r]));
     }
 }

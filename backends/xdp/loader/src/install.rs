@@ -301,6 +301,16 @@ pub fn installed(target: &Attachment) -> bool {
     target.dir().join("link").exists()
 }
 
+/// The services installed on `target` (none when nothing is).
+pub fn installed_services(
+    target: &Attachment,
+) -> Result<std::collections::HashMap<lvsc_xdp_common::SvcKey, lvsc_xdp_common::SvcVal>, Error> {
+    if !installed(target) {
+        return Ok(Default::default());
+    }
+    open_pins(&target.dir())?.installed()
+}
+
 /// What an install would change, without changing anything.
 pub fn dry_run(target: &Attachment, groups: &[Group]) -> Result<Report, Error> {
     let plan = if installed(target) {
@@ -317,10 +327,16 @@ pub fn dry_run(target: &Attachment, groups: &[Group]) -> Result<Report, Error> {
 
 /// Installs `groups` on `target`: a first install attaches, later ones update in place,
 /// and an update too big for the maps swaps in a larger program with one link update.
+/// Groups without their table (installed unchanged) are fine unless the plan writes them
+/// or the program must be reloaded: then [`Error::Uncomputed`], and nothing changed.
 pub fn apply(target: &Attachment, groups: &[Group]) -> Result<Report, Error> {
     check_built()?;
     let dir = target.dir();
+    let all_computed = groups.iter().all(Group::computed);
     if !installed(target) {
+        if !all_computed {
+            return Err(Error::Uncomputed);
+        }
         let loaded = Loaded::new(groups)?;
         let changes = ChangeSet::new(Default::default(), groups).summary(groups);
         let mode = loaded.attach(target)?;
@@ -332,6 +348,9 @@ pub fn apply(target: &Attachment, groups: &[Group]) -> Result<Report, Error> {
     }
     let mut maps = open_pins(&dir)?;
     let plan = ChangeSet::new(maps.installed()?, groups);
+    if plan.writes.iter().any(|w| !groups[w.group].computed()) {
+        return Err(Error::Uncomputed);
+    }
     let changes = plan.summary(groups);
     if plan.is_empty() {
         return Ok(Report {
@@ -347,6 +366,9 @@ pub fn apply(target: &Attachment, groups: &[Group]) -> Result<Report, Error> {
             mode: None,
             changes,
         });
+    }
+    if !all_computed {
+        return Err(Error::Uncomputed);
     }
     // Too big for the maps: fill a new program aside, then swap it in. It shares the
     // running program's connection table, so no established flow moves.
@@ -393,6 +415,9 @@ pub fn apply_some(target: &Attachment, groups: &[Group]) -> Result<Report, Error
     }
     let mut maps = open_pins(&target.dir())?;
     let plan = ChangeSet::partial(maps.installed()?, groups);
+    if plan.writes.iter().any(|w| !groups[w.group].computed()) {
+        return Err(Error::Uncomputed);
+    }
     let changes = plan.summary(groups);
     if plan.is_empty() {
         return Ok(Report {

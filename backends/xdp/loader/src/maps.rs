@@ -243,7 +243,7 @@ impl Maps {
         };
         let val = SvcVal {
             table_offset: at.table_offset,
-            table_size: g.table.len() as u32,
+            table_size: g.table_size,
             index,
             forwarding: g.forwarding,
             hash: g.hash,

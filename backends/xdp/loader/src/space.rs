@@ -18,7 +18,7 @@ impl Capacity {
     /// Room for the groups twice over, so that any update can be written beside what is
     /// installed before the switch.
     pub fn for_groups(groups: &[Group]) -> Capacity {
-        let slots: u64 = groups.iter().map(|g| g.table.len() as u64).sum();
+        let slots: u64 = groups.iter().map(|g| u64::from(g.table_size)).sum();
         let reals: u64 = groups.iter().map(|g| g.reals.len() as u64).sum();
         let keys: u64 = groups.iter().map(|g| g.keys.len() as u64).sum();
         let clamp =
