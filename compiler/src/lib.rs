@@ -41,18 +41,36 @@ pub struct Compiled {
 /// Runs every rule over a parsed file and, when neither the parse nor a rule found an
 /// error, builds the IR.
 pub fn compile(parsed: &lvsc_lang::Parse) -> Compiled {
-    run(parsed, true, None)
+    run(
+        &parsed.ast,
+        &parsed.diagnostics,
+        &parsed.secrets,
+        true,
+        None,
+    )
 }
 
 /// Like [`compile`], checked for `backend` (every director on that data plane) instead
 /// of the data planes the file names.
 pub fn compile_for(parsed: &lvsc_lang::Parse, backend: Option<ir::Dataplane>) -> Compiled {
-    run(parsed, true, backend)
+    run(
+        &parsed.ast,
+        &parsed.diagnostics,
+        &parsed.secrets,
+        true,
+        backend,
+    )
 }
 
-fn run(parsed: &lvsc_lang::Parse, build_ir: bool, backend: Option<ir::Dataplane>) -> Compiled {
-    let ctx = ctx::Ctx::new(&parsed.ast, backend);
-    let mut diagnostics = parsed.diagnostics.clone();
+fn run(
+    ast: &lvsc_lang::ast::SourceFile,
+    syntax: &[Diagnostic],
+    secrets: &[lvsc_lang::Span],
+    build_ir: bool,
+    backend: Option<ir::Dataplane>,
+) -> Compiled {
+    let ctx = ctx::Ctx::new(ast, backend);
+    let mut diagnostics = syntax.to_vec();
     rules::check(&ctx, &mut diagnostics);
     // The IR is built from what the parser and the rules vouched for: never from a tree
     // with a syntax error (a service without a VIP, a pool without a name, ...).
@@ -67,7 +85,7 @@ fn run(parsed: &lvsc_lang::Parse, build_ir: bool, backend: Option<ir::Dataplane>
         cluster,
         source_map,
         diagnostics,
-        secrets: parsed.secrets.clone(),
+        secrets: secrets.to_vec(),
     }
 }
 
@@ -92,5 +110,13 @@ pub fn check_source_for(text: &str, backend: Option<ir::Dataplane>) -> Compiled 
 }
 
 fn source(text: &str, build_ir: bool, backend: Option<ir::Dataplane>) -> Compiled {
-    run(&lvsc_lang::parse(text), build_ir, backend)
+    // The typed tree alone: the concrete one is dropped directive by directive.
+    let parsed = lvsc_lang::parse_ast(text);
+    run(
+        &parsed.ast,
+        &parsed.diagnostics,
+        &parsed.secrets,
+        build_ir,
+        backend,
+    )
 }

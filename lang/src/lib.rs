@@ -57,6 +57,42 @@ pub fn parse(source: &str) -> Parse {
     }
 }
 
+/// The typed tree of one file, its syntax diagnostics and secret spans: what checking
+/// and compiling need, without the concrete tree.
+#[derive(Clone, Debug)]
+pub struct Ast {
+    /// The typed tree the compiler reads.
+    pub ast: ast::SourceFile,
+    /// Syntax diagnostics in source order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Spans that may hold a secret.
+    pub secrets: Vec<Span>,
+}
+
+/// Parses `source` into the typed tree only: each top-level directive is lowered and its
+/// secrets noted as soon as it is parsed, then its concrete tree is dropped, so memory
+/// holds the typed tree and one directive's concrete tree, never the whole concrete
+/// tree. The same trees and diagnostics as [`parse`].
+pub fn parse_ast(source: &str) -> Ast {
+    let mut diagnostics = Vec::new();
+    let mut lowered = Vec::new();
+    let mut ast = ast::SourceFile::default();
+    let mut secrets = Vec::new();
+    parser::parse_each(source, &mut diagnostics, &mut |item| {
+        if let cst::ItemKind::Directive(d) = &item.kind {
+            lower::lower_top(d, &mut ast, &mut lowered);
+            secrets::spans_in(d, &mut secrets);
+        }
+    });
+    diagnostics.append(&mut lowered);
+    diagnostics.sort_by_key(|d| (d.span.start, d.span.len));
+    Ast {
+        ast,
+        diagnostics,
+        secrets,
+    }
+}
+
 /// Formats `source`; refuses (returning the errors) when it does not parse cleanly.
 pub fn format(source: &str) -> Result<String, Vec<Diagnostic>> {
     let parsed = parse(source);
@@ -96,4 +132,38 @@ pub fn decode(bytes: &[u8]) -> Result<&str, Box<Diagnostic>> {
         );
         Box::new(d)
     })
+}
+
+#[cfg(test)]
+mod streaming_tests {
+    use std::path::Path;
+
+    /// Every `.lvs` file under `dir`.
+    fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "lvs") {
+                out.push(p);
+            }
+        }
+    }
+
+    #[test]
+    fn the_streaming_parse_gives_the_trees_and_diagnostics_of_the_whole_parse() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut all = Vec::new();
+        files(&root.join("examples"), &mut all);
+        files(&root.join("tests"), &mut all);
+        assert!(all.len() > 50, "fixtures not found");
+        for f in all {
+            let text = crate::decode_lossy(&std::fs::read(&f).unwrap());
+            let whole = crate::parse(&text);
+            let streamed = crate::parse_ast(&text);
+            assert_eq!(whole.ast, streamed.ast, "{}", f.display());
+            assert_eq!(whole.diagnostics, streamed.diagnostics, "{}", f.display());
+            assert_eq!(whole.secrets, streamed.secrets, "{}", f.display());
+        }
+    }
 }

@@ -23,6 +23,19 @@ pub fn parse(source: &str, errors: &mut Vec<Diagnostic>) -> File {
     File { items }
 }
 
+/// Parses `source` one top-level item at a time, handing each to `sink` as soon as it is
+/// complete: a caller that keeps only what it needs from each never holds the whole tree.
+pub fn parse_each(source: &str, errors: &mut Vec<Diagnostic>, sink: &mut dyn FnMut(Item)) {
+    let mut p = Parser {
+        lexer: Lexer::new(source),
+        peeked: None,
+        last: Span::default(),
+        errors,
+        eof: Span::new(source.len(), source.len()),
+    };
+    p.each_item(0, sink);
+}
+
 struct Parser<'s, 'e> {
     lexer: Lexer<'s>,
     /// One token of lookahead; tokens are lexed on demand and moved into the tree.
@@ -53,10 +66,17 @@ impl Parser<'_, '_> {
     /// Items until end of input (depth 0) or a `}` (inside a block, not consumed).
     fn items(&mut self, depth: usize) -> Vec<Item> {
         let mut items: Vec<Item> = Vec::new();
+        self.each_item(depth, &mut |i| items.push(i));
+        items
+    }
+
+    /// The items of one level, each handed to `sink` once complete.
+    fn each_item(&mut self, depth: usize, sink: &mut dyn FnMut(Item)) {
+        let mut any = false;
         let mut newlines = 0usize;
         while let Some(tok) = self.peek() {
             let span = tok.span;
-            let blank_before = newlines >= 2 && !items.is_empty();
+            let blank_before = newlines >= 2 && any;
             // What the token is, copied out so the lookahead borrow ends here.
             let found = match &tok.kind {
                 TokenKind::Newline => {
@@ -86,19 +106,21 @@ impl Parser<'_, '_> {
                     else {
                         unreachable!("peeked")
                     };
-                    items.push(Item {
+                    sink(Item {
                         kind: ItemKind::Comment(Spanned::new(text, span)),
                         blank_before,
                     });
+                    any = true;
                     newlines = 0;
                     continue;
                 }
                 TokenKind::Atom(Value::Word(_)) => {
                     let d = self.directive(depth);
-                    items.push(Item {
+                    sink(Item {
                         kind: ItemKind::Directive(d),
                         blank_before,
                     });
+                    any = true;
                     newlines = 0;
                     continue;
                 }
@@ -122,7 +144,6 @@ impl Parser<'_, '_> {
             self.skip_statement();
             newlines = 0;
         }
-        items
     }
 
     /// Skips to the end of the current statement, jumping over whole blocks.

@@ -20,6 +20,11 @@ pub fn spans(file: &cst::File) -> Vec<Span> {
     out
 }
 
+/// [`spans`] of one directive and its block, added to `out`.
+pub fn spans_in(d: &Directive, out: &mut Vec<Span>) {
+    walk(std::iter::once(d), out);
+}
+
 fn walk<'a>(dirs: impl Iterator<Item = &'a Directive>, out: &mut Vec<Span>) {
     for d in dirs {
         if d.name.value == "auth" {

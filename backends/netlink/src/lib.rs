@@ -31,6 +31,9 @@ pub fn connect(protocol: isize) -> std::io::Result<Socket> {
     Ok(socket)
 }
 
+/// The receive buffer: larger than any datagram the kernel sends.
+const RECV_BUFFER: usize = 1 << 16;
+
 /// Reads messages (several may share one datagram) until `each`, given each message's
 /// sequence number and payload, says it is done (returns `true`) or a dump ends.
 pub fn receive<T, E, F>(socket: &Socket, mut each: F) -> Result<(), E>
@@ -39,8 +42,18 @@ where
     E: From<std::io::Error> + From<DecodeError>,
     F: FnMut(u32, NetlinkPayload<T>) -> Result<bool, E>,
 {
+    // One system call per datagram into a buffer larger than any the kernel sends
+    // (dumps fill at most 32 KiB); `recv_from_full` peeks first, two calls each.
+    let mut buf: Vec<u8> = Vec::with_capacity(RECV_BUFFER);
     loop {
-        let (buf, _) = socket.recv_from_full()?;
+        buf.clear();
+        let n = socket.recv(&mut buf, libc::MSG_TRUNC)?;
+        if n > buf.len() {
+            return Err(std::io::Error::other(format!(
+                "a netlink datagram of {n} bytes does not fit {RECV_BUFFER}"
+            ))
+            .into());
+        }
         for bytes in split(&buf) {
             let msg =
                 NetlinkMessage::<T>::deserialize(bytes?).map_err(|e| DecodeError(e.to_string()))?;

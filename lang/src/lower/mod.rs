@@ -20,9 +20,18 @@ use args::Args;
 
 /// Lowers a concrete tree, reporting shape errors into `errors`.
 pub fn lower(file: &cst::File, errors: &mut Vec<Diagnostic>) -> SourceFile {
-    let mut l = Lower { errors };
     let mut out = SourceFile::default();
-    for d in l.directives(file.directives(), Block::Top) {
+    for d in file.directives() {
+        lower_top(d, &mut out, errors);
+    }
+    out
+}
+
+/// Lowers one top-level directive into `out` (a file lowered directive by directive is
+/// the same as one lowered whole).
+pub fn lower_top(d: &Directive, out: &mut SourceFile, errors: &mut Vec<Diagnostic>) {
+    let mut l = Lower { errors };
+    for d in l.directives(std::iter::once(d), Block::Top) {
         match d.name.value.as_str() {
             "cluster" => {
                 let mut a = Args::new(d);
@@ -47,7 +56,6 @@ pub fn lower(file: &cst::File, errors: &mut Vec<Diagnostic>) -> SourceFile {
             _ => unreachable!("filtered by directives()"),
         }
     }
-    out
 }
 
 pub(crate) struct Lower<'e> {

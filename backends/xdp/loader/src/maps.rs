@@ -27,8 +27,11 @@ pub struct Maps {
     services: HashMap<MapData, SvcKey, SvcVal>,
     reals: Array<MapData, Real>,
     counters: PerCpuArray<MapData, Counter>,
-    /// The tables map in memory; the mapping alone keeps the map alive.
-    tables: MmapMut,
+    /// The tables map, mapped into memory on first use (an unchanged apply never
+    /// touches it, and mapping hundreds of megabytes costs page-table work).
+    tables: std::cell::OnceCell<MmapMut>,
+    /// The tables map itself, for the mapping.
+    tables_map: MapData,
     /// A second handle on each map, for pinning.
     handles: Vec<(&'static str, MapData)>,
     capacity: Capacity,
@@ -123,24 +126,39 @@ impl Maps {
             reals: reals.len(),
             services: counters.len(),
         };
-        let len = capacity.tables as usize * SLOT;
+        Ok(Maps {
+            services,
+            reals,
+            counters,
+            tables: std::cell::OnceCell::new(),
+            tables_map: tables,
+            handles: Vec::new(),
+            capacity,
+        })
+    }
+
+    /// The tables map's memory, mapped on first use.
+    fn tables(&self) -> Result<&MmapMut, Error> {
+        if let Some(m) = self.tables.get() {
+            return Ok(m);
+        }
+        let len = self.capacity.tables as usize * SLOT;
         // SAFETY: the map was created with BPF_F_MMAPABLE and this length; the kernel
         // reads it concurrently, which is why a table is only ever written where no
         // installed service points.
         let mmap = unsafe {
             MmapOptions::new()
                 .len(len)
-                .map_mut(tables.fd().as_fd().as_raw_fd())
+                .map_mut(self.tables_map.fd().as_fd().as_raw_fd())
         }
         .map_err(io("map the tables into memory"))?;
-        Ok(Maps {
-            services,
-            reals,
-            counters,
-            tables: mmap,
-            handles: Vec::new(),
-            capacity,
-        })
+        Ok(self.tables.get_or_init(|| mmap))
+    }
+
+    /// The tables map's memory, writable.
+    fn tables_mut(&mut self) -> Result<&mut MmapMut, Error> {
+        self.tables()?;
+        Ok(self.tables.get_mut().expect("mapped just now"))
     }
 
     /// What each map holds.
@@ -165,7 +183,7 @@ impl Maps {
             let start = v.table_offset as usize * SLOT;
             let end = start + v.table_size as usize * SLOT;
             for slot in self
-                .tables
+                .tables()?
                 .get(start..end)
                 .unwrap_or(&[])
                 .chunks_exact(SLOT)
@@ -288,7 +306,7 @@ impl Maps {
                     })?;
             }
             let start = at.table_offset as usize * SLOT;
-            let dst = &mut self.tables[start..start + g.table.len() * SLOT];
+            let dst = &mut self.tables_mut()?[start..start + g.table.len() * SLOT];
             for (i, d) in dst.chunks_exact_mut(SLOT).enumerate() {
                 let abs = match g.real_at(i) {
                     NO_REAL => NO_REAL,

@@ -18,43 +18,70 @@ use crate::Error;
 /// How long to wait for the kernel to resolve a hop it has not met yet.
 const RESOLVE_WAIT: Duration = Duration::from_secs(3);
 
-/// The next hop towards `addr` and the interface the route leaves by.
-fn next_hop(s: &Socket, addr: IpAddr) -> Result<(IpAddr, u32), Error> {
-    let mut msg = RouteMessage::default();
-    msg.header.address_family = if addr.is_ipv4() {
-        AddressFamily::Inet
-    } else {
-        AddressFamily::Inet6
-    };
-    msg.header.destination_prefix_length = if addr.is_ipv4() { 32 } else { 128 };
-    msg.attributes.push(RouteAttribute::Destination(match addr {
-        IpAddr::V4(a) => RouteAddress::Inet(a),
-        IpAddr::V6(a) => RouteAddress::Inet6(a),
-    }));
-    s.send(
-        &lvsc_netlink::encode(RouteNetlinkMessage::GetRoute(msg), NLM_F_REQUEST, 1, 0),
-        0,
-    )?;
-    let mut hop = (addr, 0);
-    lvsc_netlink::receive::<_, Error, _>(s, |_, p: NetlinkPayload<RouteNetlinkMessage>| match p {
-        NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewRoute(r)) => {
-            for a in r.attributes {
-                match a {
-                    RouteAttribute::Gateway(RouteAddress::Inet(g)) => hop.0 = g.into(),
-                    RouteAttribute::Gateway(RouteAddress::Inet6(g)) => hop.0 = g.into(),
-                    RouteAttribute::Oif(i) => hop.1 = i,
-                    _ => {}
-                }
-            }
-            Ok(true)
+/// Route requests sent in one datagram: thousands of reals cost a few system calls.
+const BATCH: usize = 256;
+
+/// The next hop towards each address and the interface the route leaves by, asked in
+/// batches (one datagram of requests, then their answers, matched by sequence number).
+fn next_hops(s: &Socket, addrs: &[IpAddr]) -> Result<Vec<(IpAddr, u32)>, Error> {
+    let mut hops: Vec<(IpAddr, u32)> = addrs.iter().map(|a| (*a, 0)).collect();
+    for (c, chunk) in addrs.chunks(BATCH).enumerate() {
+        let base = c * BATCH;
+        let mut buf = Vec::with_capacity(chunk.len() * 64);
+        for (i, addr) in chunk.iter().enumerate() {
+            let mut msg = RouteMessage::default();
+            msg.header.address_family = if addr.is_ipv4() {
+                AddressFamily::Inet
+            } else {
+                AddressFamily::Inet6
+            };
+            msg.header.destination_prefix_length = if addr.is_ipv4() { 32 } else { 128 };
+            msg.attributes.push(RouteAttribute::Destination(match addr {
+                IpAddr::V4(a) => RouteAddress::Inet(*a),
+                IpAddr::V6(a) => RouteAddress::Inet6(*a),
+            }));
+            // Sequence numbers from 1: the answer names the request it answers.
+            let seq = (base + i + 1) as u32;
+            buf.extend(lvsc_netlink::encode(
+                RouteNetlinkMessage::GetRoute(msg),
+                NLM_F_REQUEST,
+                seq,
+                0,
+            ));
         }
-        NetlinkPayload::Error(e) if e.code.is_some() => Err(Error::NoRoute {
-            real: addr,
-            source: std::io::Error::from_raw_os_error(-e.code.map_or(0, |c| c.get())),
-        }),
-        _ => Ok(false),
-    })?;
-    Ok(hop)
+        s.send(&buf, 0)?;
+        let mut answered = 0;
+        lvsc_netlink::receive::<_, Error, _>(s, |seq, p: NetlinkPayload<RouteNetlinkMessage>| {
+            let Some(i) = (seq as usize)
+                .checked_sub(1)
+                .filter(|i| (base..base + chunk.len()).contains(i))
+            else {
+                return Ok(false);
+            };
+            match p {
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewRoute(r)) => {
+                    for a in r.attributes {
+                        match a {
+                            RouteAttribute::Gateway(RouteAddress::Inet(g)) => hops[i].0 = g.into(),
+                            RouteAttribute::Gateway(RouteAddress::Inet6(g)) => hops[i].0 = g.into(),
+                            RouteAttribute::Oif(o) => hops[i].1 = o,
+                            _ => {}
+                        }
+                    }
+                }
+                NetlinkPayload::Error(e) if e.code.is_some() => {
+                    return Err(Error::NoRoute {
+                        real: addrs[i],
+                        source: std::io::Error::from_raw_os_error(-e.code.map_or(0, |c| c.get())),
+                    });
+                }
+                _ => return Ok(false),
+            }
+            answered += 1;
+            Ok(answered == chunk.len())
+        })?;
+    }
+    Ok(hops)
 }
 
 /// Every usable neighbour entry on interface `index`.
@@ -125,8 +152,7 @@ pub fn resolve(interface: &str, reals: &[IpAddr]) -> Result<HashMap<IpAddr, [u8;
         .ok_or_else(|| Error::NoInterface(interface.to_string()))?;
     let s = lvsc_netlink::connect(NETLINK_ROUTE)?;
     let mut hops = Vec::with_capacity(reals.len());
-    for &r in reals {
-        let (hop, oif) = next_hop(&s, r)?;
+    for (&r, (hop, oif)) in reals.iter().zip(next_hops(&s, reals)?) {
         if oif != index {
             return Err(Error::OtherInterface {
                 real: r,
