@@ -143,9 +143,9 @@ impl<'a> Ctx<'a> {
     /// The health check after defaults: service, then pool, then cluster.
     pub fn check<'s>(&'s self, s: &'s Service) -> Option<&'s ast::Check> {
         s.check
-            .as_ref()
-            .or_else(|| self.pool_of(s).and_then(|p| p.check.as_ref()))
-            .or(self.defaults.check.as_ref())
+            .as_deref()
+            .or_else(|| self.pool_of(s).and_then(|p| p.check.as_deref()))
+            .or(self.defaults.check.as_deref())
     }
 
     /// The port a real listens on for a service: its own, the pool's, or the VIP's.

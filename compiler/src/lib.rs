@@ -80,7 +80,7 @@ fn run(
         let (c, m) = build::build(&ctx);
         (Some(c), m)
     };
-    diagnostics.sort_by_key(|d| (d.span.start, d.span.len));
+    diagnostics.sort_by_key(|d| (d.span.start(), d.span.len()));
     Compiled {
         cluster,
         source_map,

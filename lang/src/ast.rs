@@ -35,7 +35,7 @@ pub struct Defaults {
     /// Persistence for services that name none.
     pub persistence: Option<Persistence>,
     /// Health check for pools and services that name none.
-    pub check: Option<Check>,
+    pub check: Option<Box<Check>>,
     /// Weight of reals that name none.
     pub weight: Option<Spanned<u64>>,
     /// The whole block.
@@ -209,7 +209,7 @@ pub struct Service {
     /// `persistence DURATION [netmask MASK]`.
     pub persistence: Option<Persistence>,
     /// `check ...` (overrides the pool's).
-    pub check: Option<Check>,
+    pub check: Option<Box<Check>>,
     /// `sorry ADDR[:PORT]`: where traffic goes when no real is up.
     pub sorry: Option<Spanned<Endpoint>>,
     /// `quorum N [hysteresis N]`.
@@ -320,7 +320,7 @@ pub struct Pool {
     /// `weight N`: weight of reals that name none.
     pub weight: Option<Spanned<u64>>,
     /// `check ...`: shared health check.
-    pub check: Option<Check>,
+    pub check: Option<Box<Check>>,
     /// `real ...`.
     pub reals: Vec<Real>,
     /// The whole block.
@@ -340,12 +340,13 @@ pub struct Real {
     pub upper: Option<Spanned<u64>>,
     /// Lower connection threshold.
     pub lower: Option<Spanned<u64>>,
-    /// `via ADDR`: the real's default gateway (NAT).
-    pub via: Option<Spanned<Endpoint>>,
+    /// `via ADDR`: the real's default gateway (NAT). Boxed, like `manage`: rare, and a
+    /// real is in the file 160,000 times in a big cluster.
+    pub via: Option<Box<Spanned<Endpoint>>>,
     /// `drain`: weight 0, existing connections finish.
     pub drain: Option<Span>,
     /// `manage ADDR`: where rollout tools reach it (default: its address).
-    pub manage: Option<Spanned<Endpoint>>,
+    pub manage: Option<Box<Spanned<Endpoint>>>,
     /// The whole directive.
     pub span: Span,
 }

@@ -109,7 +109,7 @@ impl Diagnostic {
             },
             shown,
             at: (!shown).then(|| {
-                let (line, col) = LineIndex::new(source).line_col(source, self.span.start);
+                let (line, col) = LineIndex::new(source).line_col(source, self.span.start());
                 format!("{file_name}:{line}:{col}")
             }),
         };
@@ -125,7 +125,7 @@ impl Diagnostic {
         // Bytes, not chars: a span may point into a file that is not UTF-8.
         let bytes = source.as_bytes();
         spans.into_iter().all(|span| {
-            let start = span.start.min(bytes.len());
+            let start = span.start().min(bytes.len());
             let end = span.end().clamp(start, bytes.len());
             let line_start = bytes[..start]
                 .iter()
@@ -143,7 +143,7 @@ impl Diagnostic {
 
     /// The diagnostic as a plain JSON-ready record with line and column.
     pub fn to_record(&self, file_name: &str, source: &str, index: &LineIndex) -> DiagnosticRecord {
-        let (line, column) = index.line_col(source, self.span.start);
+        let (line, column) = index.line_col(source, self.span.start());
         let (end_line, end_column) = index.line_col(source, self.span.end());
         DiagnosticRecord {
             file: file_name.to_string(),

@@ -37,7 +37,7 @@ fn directive(out: &mut String, d: &Directive, source: &str, depth: usize) {
     out.push_str(&d.name.value);
     for a in &d.args {
         out.push(' ');
-        out.push_str(&source[a.span.start..a.span.end()]);
+        out.push_str(&source[a.span.start()..a.span.end()]);
     }
     if let Some(b) = &d.block {
         if b.items.is_empty() {

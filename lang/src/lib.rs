@@ -47,7 +47,7 @@ pub fn parse(source: &str) -> Parse {
     let mut diagnostics = Vec::new();
     let cst = parser::parse(source, &mut diagnostics);
     let ast = lower::lower(&cst, &mut diagnostics);
-    diagnostics.sort_by_key(|d| (d.span.start, d.span.len));
+    diagnostics.sort_by_key(|d| (d.span.start(), d.span.len()));
     let secrets = secrets::spans(&cst);
     Parse {
         cst,
@@ -85,7 +85,7 @@ pub fn parse_ast(source: &str) -> Ast {
         }
     });
     diagnostics.append(&mut lowered);
-    diagnostics.sort_by_key(|d| (d.span.start, d.span.len));
+    diagnostics.sort_by_key(|d| (d.span.start(), d.span.len()));
     Ast {
         ast,
         diagnostics,

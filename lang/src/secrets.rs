@@ -63,7 +63,7 @@ pub fn redact(source: &str, spans: &[Span]) -> String {
     let mut bytes = source.as_bytes().to_vec();
     for s in spans {
         let end = s.end().min(bytes.len());
-        for b in &mut bytes[s.start.min(end)..end] {
+        for b in &mut bytes[s.start().min(end)..end] {
             if *b != b'"' {
                 *b = b'*';
             }

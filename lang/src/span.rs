@@ -2,40 +2,56 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A byte range `[start, start + len)` in one source file.
+/// A byte range `[start, start + len)` in one source file. Offsets are 32-bit: a span
+/// is in every node of the tree (a big cluster has millions), and a source file of 4 GiB
+/// is no cluster file (offsets beyond saturate).
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
 )]
 pub struct Span {
-    /// Byte offset of the first byte.
-    pub start: usize,
-    /// Length in bytes.
-    pub len: usize,
+    start: u32,
+    len: u32,
 }
 
 impl Span {
     /// A span from `start` to `end` (exclusive).
     pub fn new(start: usize, end: usize) -> Self {
+        let clamp = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
         Span {
-            start,
-            len: end.saturating_sub(start),
+            start: clamp(start),
+            len: clamp(end.saturating_sub(start)),
         }
+    }
+
+    /// Byte offset of the first byte.
+    pub fn start(self) -> usize {
+        self.start as usize
+    }
+
+    /// Length in bytes.
+    pub fn len(self) -> usize {
+        self.len as usize
+    }
+
+    /// Whether it covers no byte.
+    pub fn is_empty(self) -> bool {
+        self.len == 0
     }
 
     /// The offset one past the last byte.
     pub fn end(self) -> usize {
-        self.start + self.len
+        self.start() + self.len()
     }
 
     /// The smallest span covering both.
     pub fn join(self, other: Span) -> Span {
-        Span::new(self.start.min(other.start), self.end().max(other.end()))
+        Span::new(self.start().min(other.start()), self.end().max(other.end()))
     }
 }
 
 impl From<Span> for miette::SourceSpan {
     fn from(s: Span) -> Self {
-        (s.start, s.len).into()
+        (s.start(), s.len()).into()
     }
 }
 

@@ -126,7 +126,7 @@ fn every_ir_item_traces_back_to_its_source() {
             .source_map
             .get(key)
             .unwrap_or_else(|| panic!("{key} not in the source map"));
-        &text[span.start..span.end()]
+        &text[span.start()..span.end()]
     };
     assert!(at("service/www").starts_with("service www {"));
     assert!(at("pool/web").starts_with("pool web {"));

@@ -239,7 +239,7 @@ fn case(rig: &Rig, ns: &Netns, scripts: &RefCell<Vec<PathBuf>>, field: Field, va
             .iter()
             .filter(|d| d.is_error())
             .any(|d| {
-                let (l, _) = idx.line_col(&src, d.span.start);
+                let (l, _) = idx.line_col(&src, d.span.start());
                 Some(l) == line || (value.contains('\n') && d.code.starts_with("lvsc::syntax"))
             });
         assert!(

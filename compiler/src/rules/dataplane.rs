@@ -97,7 +97,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
                 continue;
             };
             for &plane in &planes {
-                if !seen.insert((feature.clone(), span.start, plane as u8)) {
+                if !seen.insert((feature.clone(), span.start(), plane as u8)) {
                     continue;
                 }
                 let name = plane_name(plane);

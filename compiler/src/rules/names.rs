@@ -37,7 +37,10 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
         unique(out, "real", p.reals.iter().map(|r| &r.name));
     }
     // A real is a host: one name, one address, whichever pools it is in.
-    let mut hosts: HashMap<&str, &lvsc_lang::ast::Real> = HashMap::default();
+    // Sized once: at 160,000 reals a map that doubles holds its old table beside the new.
+    let reals = f.pools.iter().map(|p| p.reals.len()).sum();
+    let mut hosts: HashMap<&str, &lvsc_lang::ast::Real> =
+        HashMap::with_capacity_and_hasher(reals, Default::default());
     for r in f.pools.iter().flat_map(|p| &p.reals) {
         match hosts.get(r.name.value.as_str()) {
             Some(first) if first.addr.value.ip != r.addr.value.ip => out.push(
@@ -61,6 +64,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
             }
         }
     }
+    drop(hosts);
     host_names(ctx, out);
 
     let pool_names: Vec<&str> = f.pools.iter().map(|p| p.name.value.as_str()).collect();
@@ -180,7 +184,9 @@ fn host_names(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
         .iter()
         .filter(|s| matches!(s.kind.value.as_str(), "nfs" | "cifs"))
         .map(|s| (s.server.as_ref().unwrap_or(&s.name), "a storage server"));
-    let mut seen: HashMap<&str, (Span, &str)> = HashMap::default();
+    let hosts = f.pools.iter().map(|p| p.reals.len()).sum::<usize>() + 16;
+    let mut seen: HashMap<&str, (Span, &str)> =
+        HashMap::with_capacity_and_hasher(hosts, Default::default());
     for (name, role) in directors.chain(reals).chain(servers) {
         match seen.get(name.value.as_str()) {
             Some(&(first, first_role)) if first_role != role => out.push(

@@ -22,7 +22,7 @@ pub fn definition(docs: &Documents, p: GotoDefinitionParams) -> Option<GotoDefin
         );
     let name = refs
         .into_iter()
-        .find(|r| r.span.start <= s && e <= r.span.end())?;
+        .find(|r| r.span.start() <= s && e <= r.span.end())?;
     let pool = ast.pools.iter().find(|p| p.name.value == name.value)?;
     Some(GotoDefinitionResponse::Scalar(Location::new(
         pos.text_document.uri.clone(),

@@ -203,7 +203,7 @@ pub fn range(text: &str, span: lvsc_lang::Span) -> lsp_types::Range {
         let (l, c) = idx.position_utf16(text, o);
         lsp_types::Position::new(l as u32, c as u32)
     };
-    lsp_types::Range::new(pos(span.start), pos(span.end()))
+    lsp_types::Range::new(pos(span.start()), pos(span.end()))
 }
 
 #[cfg(test)]

@@ -53,7 +53,7 @@ impl Node {
     /// The statement's first line, keyword to last argument.
     pub fn span(&self) -> Span {
         let (a, b) = (&self.words[0].span, &self.words[self.words.len() - 1].span);
-        Span::new(a.start, b.start + b.len)
+        Span::new(a.start(), b.start() + b.len())
     }
     /// The keyword's span.
     pub fn key_span(&self) -> Span {

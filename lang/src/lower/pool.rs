@@ -34,7 +34,7 @@ impl Lower<'_> {
                 }
                 "check" => {
                     if let Some(v) = self.check(c) {
-                        self.once(&mut p.check, c, v, |x| x.span);
+                        self.once(&mut p.check, c, Box::new(v), |x| x.span);
                     }
                 }
                 "real" => p.reals.extend(self.real(c)),
@@ -67,8 +67,12 @@ impl Lower<'_> {
                 "weight" => r.weight = l.number(a, "a weight", U32),
                 "upper" => r.upper = l.number(a, "an upper connection threshold", U32),
                 "lower" => r.lower = l.number(a, "a lower connection threshold", U32),
-                "via" => r.via = l.addr(a, "a gateway address"),
-                "manage" => r.manage = l.addr(a, "the address rollout tools reach it at"),
+                "via" => r.via = l.addr(a, "a gateway address").map(Box::new),
+                "manage" => {
+                    r.manage = l
+                        .addr(a, "the address rollout tools reach it at")
+                        .map(Box::new)
+                }
                 _ => r.drain = Some(span),
             },
         );

@@ -51,7 +51,7 @@ impl Lower<'_> {
                 }
                 "check" => {
                     if let Some(v) = self.check(c) {
-                        self.once(&mut out.check, c, v, |x| x.span)
+                        self.once(&mut out.check, c, Box::new(v), |x| x.span)
                     }
                 }
                 "weight" => {
@@ -124,7 +124,7 @@ impl Lower<'_> {
                 }
                 "check" => {
                     if let Some(v) = self.check(c) {
-                        self.once(&mut s.check, c, v, |x| x.span);
+                        self.once(&mut s.check, c, Box::new(v), |x| x.span);
                     }
                     continue;
                 }
