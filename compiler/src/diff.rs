@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::ir::{Check, Cluster, Service, ServiceKey, VrrpState};
-use crate::views::{DirectorView, HostViews, RealServerView, StorageServerView, views};
+use crate::views::{DirectorView, HostViews, RealServerView, StorageServerView, views_of};
 
 /// Every change between two clusters, per host, and the risks it carries.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,9 +91,13 @@ type Fields = BTreeMap<String, String>;
 /// The plan that turns `old` into `new`.
 pub fn diff(old: &Cluster, new: &Cluster) -> ClusterDiff {
     // The two sides are independent: derive them on two cores.
+    // Real servers' views follow from the pools, the storage and what each service
+    // forwards where; when none of that changed (weights did, say), no real's view did:
+    // skip deriving 2 x 160,000 of them.
+    let with_reals = !same_real_inputs(old, new);
     let (ho, hn) = std::thread::scope(|s| {
-        let o = s.spawn(|| views(old));
-        let n = views(new);
+        let o = s.spawn(|| views_of(old, None, with_reals));
+        let n = views_of(new, None, with_reals);
         (o.join().expect("views() does not panic"), n)
     });
     let mut out = Vec::new();
@@ -125,6 +129,22 @@ pub fn diff(old: &Cluster, new: &Cluster) -> ClusterDiff {
         hosts: out,
         risks: risks(old, new, &ho, &hn),
     }
+}
+
+/// Whether everything real servers' views are derived from is the same on both sides:
+/// the pools, the storage, and each service's name, pool, forwarding, VIPs and reals.
+fn same_real_inputs(old: &Cluster, new: &Cluster) -> bool {
+    old.pools == new.pools
+        && old.storage == new.storage
+        && old.services.len() == new.services.len()
+        && old.services.iter().zip(&new.services).all(|(a, b)| {
+            a.name == b.name
+                && a.pool == b.pool
+                && a.forward == b.forward
+                && a.vips == b.vips
+                && a.reals.len() == b.reals.len()
+                && a.reals.iter().zip(&b.reals).all(|(x, y)| x.name == y.name)
+        })
 }
 
 /// Objects of one host: (kind, name) → fields.

@@ -161,14 +161,32 @@ impl HostViews {
 
 /// Derives every host's view from the IR.
 pub fn views(c: &Cluster) -> HostViews {
+    views_of(c, None, true)
+}
+
+/// The views of the hosts in `only` (every host when `None`), and of no real server
+/// without `with_reals`: a big cluster has 160,000 real servers, and a plan or a build
+/// of a few hosts derives only theirs.
+pub fn views_of(
+    c: &Cluster,
+    only: Option<&std::collections::BTreeSet<String>>,
+    with_reals: bool,
+) -> HostViews {
+    let keep = |name: &str| only.is_none_or(|o| o.contains(name));
+    let mut storage = storage_servers(c);
+    storage.retain(|h| keep(&h.name));
     HostViews {
-        directors: directors(c),
-        reals: reals(c),
-        storage: storage_servers(c),
+        directors: directors(c, &keep),
+        reals: if with_reals {
+            reals(c, &keep)
+        } else {
+            Vec::new()
+        },
+        storage,
     }
 }
 
-fn directors(c: &Cluster) -> Vec<DirectorView> {
+fn directors(c: &Cluster, keep: &dyn Fn(&str) -> bool) -> Vec<DirectorView> {
     let b = &c.balancer;
     let nat4 = c
         .services
@@ -180,6 +198,7 @@ fn directors(c: &Cluster) -> Vec<DirectorView> {
         .any(|s| s.forward.method == ForwardMethod::Nat && s.is_ipv6());
     b.directors
         .iter()
+        .filter(|d| keep(&d.name))
         .map(|d| {
             let primary = d.addresses.first();
             let on_iface = |ip: IpAddr| {
@@ -302,7 +321,7 @@ const DR_SYSCTLS: [(&str, &str); 4] = [
     ("net.ipv4.conf.lo.arp_announce", "2"),
 ];
 
-fn reals(c: &Cluster) -> Vec<RealServerView> {
+fn reals(c: &Cluster, keep: &dyn Fn(&str) -> bool) -> Vec<RealServerView> {
     // Hash maps, not sorted maps: a big cluster has 160,000 (pool, real) pairs.
     let gateways: FxHashMap<(&str, &str), Option<IpAddr>> = c
         .pools
@@ -315,7 +334,12 @@ fn reals(c: &Cluster) -> Vec<RealServerView> {
         .collect();
     let mut index: FxHashMap<&str, usize> = FxHashMap::default();
     let mut list: Vec<RealServerView> = Vec::new();
-    for h in c.pools.iter().flat_map(|p| &p.hosts) {
+    for h in c
+        .pools
+        .iter()
+        .flat_map(|p| &p.hosts)
+        .filter(|h| keep(&h.name))
+    {
         index.entry(h.name.as_str()).or_insert_with(|| {
             list.push(RealServerView {
                 manage: h.manage.unwrap_or(h.ip),

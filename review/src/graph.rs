@@ -46,7 +46,9 @@ pub fn graph(c: &Cluster) -> Graph {
         g.nodes.insert(id, (label, mark));
     };
     node("clients".into(), "clients".into(), Mark::Same);
-    let views = lvsc_compiler::views(c);
+    // The directors' views; a real's node needs only its name and address, from the
+    // pools (deriving 160,000 real-server views for that costs hundreds of megabytes).
+    let views = lvsc_compiler::views::views_of(c, None, false);
     for d in &views.directors {
         let role = match (&d.vrrp, &d.bgp) {
             (Some(v), Some(_)) => format!("VRRP {} {} · BGP", v.state, v.priority),
@@ -60,7 +62,7 @@ pub fn graph(c: &Cluster) -> Graph {
             Mark::Same,
         );
     }
-    for r in &views.reals {
+    for r in c.pools.iter().flat_map(|p| &p.hosts) {
         node(
             id("r", &r.name),
             format!("{}\n{}", r.name, r.ip),

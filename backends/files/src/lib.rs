@@ -93,12 +93,7 @@ pub fn build_for(
     only: Option<&std::collections::BTreeSet<String>>,
 ) -> Result<Vec<OutputFile>, Vec<BuildError>> {
     let r = render::Renderer::new();
-    let mut hosts = lvsc_compiler::views(cluster);
-    if let Some(only) = only {
-        hosts.directors.retain(|h| only.contains(&h.name));
-        hosts.reals.retain(|h| only.contains(&h.name));
-        hosts.storage.retain(|h| only.contains(&h.name));
-    }
+    let hosts = lvsc_compiler::views::views_of(cluster, only, true);
     let c = cluster.name.as_str();
     let mut errors = guard::check(&hosts);
     let mut out = Vec::new();

@@ -4,16 +4,17 @@ use lsp_server::Notification;
 use lsp_types::notification::{Notification as _, PublishDiagnostics};
 use lsp_types::{Diagnostic, DiagnosticSeverity, NumberOrString, PublishDiagnosticsParams, Uri};
 
-use crate::range;
+use crate::range_in;
 
 /// The diagnostics of a document (none when it was closed).
 pub fn publish(uri: &Uri, text: Option<&str>) -> Notification {
     let diagnostics = text.map_or_else(Vec::new, |text| {
-        lvsc_compiler::compile_source(text)
+        let idx = lvsc_lang::LineIndex::new(text);
+        lvsc_compiler::check_source(text)
             .diagnostics
             .iter()
             .map(|d| Diagnostic {
-                range: range(text, d.span),
+                range: range_in(&idx, text, d.span),
                 severity: Some(if d.is_error() {
                     DiagnosticSeverity::ERROR
                 } else {

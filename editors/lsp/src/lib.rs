@@ -27,7 +27,11 @@ pub type Documents = HashMap<String, String>;
 /// What the server can do.
 pub fn capabilities() -> ServerCapabilities {
     ServerCapabilities {
-        text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::FULL)),
+        // Incremental: a change to a file of 10,000 services sends the edit, not the
+        // whole 7 MB text again.
+        text_document_sync: Some(TextDocumentSyncCapability::Kind(
+            TextDocumentSyncKind::INCREMENTAL,
+        )),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         completion_provider: Some(CompletionOptions::default()),
         definition_provider: Some(OneOf::Left(true)),
@@ -128,9 +132,26 @@ fn update(docs: &mut Documents, n: Notification) -> Option<Uri> {
         DidChangeTextDocument::METHOD => {
             let p: lsp_types::DidChangeTextDocumentParams =
                 serde_json::from_value(n.params).ok()?;
-            // Full sync: the last change holds the whole text.
-            let text = p.content_changes.into_iter().last()?.text;
-            docs.insert(p.text_document.uri.as_str().to_string(), text);
+            let key = p.text_document.uri.as_str().to_string();
+            let mut text = docs.remove(&key).unwrap_or_default();
+            for c in p.content_changes {
+                match c.range {
+                    // An edit: the range in UTF-16 positions, replaced by its text.
+                    Some(r) => {
+                        let idx = lvsc_lang::LineIndex::new(&text);
+                        let at = |p: lsp_types::Position| {
+                            idx.offset_utf16(&text, p.line as usize, p.character as usize)
+                        };
+                        let (a, b) = (at(r.start), at(r.end));
+                        if a <= b && b <= text.len() {
+                            text.replace_range(a..b, &c.text);
+                        }
+                    }
+                    // The whole text.
+                    None => text = c.text,
+                }
+            }
+            docs.insert(key, text);
             Some(p.text_document.uri)
         }
         DidCloseTextDocument::METHOD => {
@@ -198,7 +219,11 @@ pub fn word_at(text: &str, pos: lsp_types::Position) -> Option<(usize, usize)> {
 
 /// An LSP range for a byte span.
 pub fn range(text: &str, span: lvsc_lang::Span) -> lsp_types::Range {
-    let idx = lvsc_lang::LineIndex::new(text);
+    range_in(&lvsc_lang::LineIndex::new(text), text, span)
+}
+
+/// [`range`] with the text's line index made once (a file has many diagnostics).
+pub fn range_in(idx: &lvsc_lang::LineIndex, text: &str, span: lvsc_lang::Span) -> lsp_types::Range {
     let pos = |o: usize| {
         let (l, c) = idx.position_utf16(text, o);
         lsp_types::Position::new(l as u32, c as u32)
@@ -235,6 +260,31 @@ mod tests {
                 .contains("lvsc::syntax::missing-directive"),
             "{}",
             n.params
+        );
+    }
+
+    #[test]
+    fn an_incremental_change_edits_the_text_in_utf16_positions() {
+        let text = "cluster x # \u{e9}t\u{e9}\nbalancer { director lb1 192.0.2.2/24 on eth0 }\n";
+        let mut server = Server::new();
+        server.handle(open(text));
+        // `é` is one UTF-16 unit and two bytes: replace the `t` after it on line 0.
+        let change = Message::Notification(Notification::new(
+            DidChangeTextDocument::METHOD.to_string(),
+            serde_json::json!({
+                "textDocument": { "uri": "file:///t.lvs", "version": 2 },
+                "contentChanges": [
+                    { "range": { "start": { "line": 0, "character": 13 },
+                                 "end": { "line": 0, "character": 14 } }, "text": "T" },
+                    { "range": { "start": { "line": 1, "character": 20 },
+                                 "end": { "line": 1, "character": 23 } }, "text": "lbA" }
+                ]
+            }),
+        ));
+        server.handle(change);
+        assert_eq!(
+            server.docs["file:///t.lvs"],
+            "cluster x # \u{e9}T\u{e9}\nbalancer { director lbA 192.0.2.2/24 on eth0 }\n"
         );
     }
 }
