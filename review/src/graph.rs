@@ -145,9 +145,20 @@ pub fn graph(c: &Cluster) -> Graph {
     g
 }
 
+/// Services in a plan's picture above which only the changed ones are drawn: a picture
+/// of thousands of services is unreadable (and Mermaid refuses texts that long).
+pub const PICTURE_SERVICES: usize = 50;
+
 /// What changes from `old` to `new`: both graphs' nodes and edges, marked added or removed.
+/// Of a cluster with more than [`PICTURE_SERVICES`] services, only the services that
+/// change are drawn, with their reals, the directors and the storage.
 pub fn changes(old: &Cluster, new: &Cluster) -> Graph {
-    let (a, b) = (graph(old), graph(new));
+    let (a, b) = if old.services.len().max(new.services.len()) > PICTURE_SERVICES {
+        let (o, n) = changed_part(old, new);
+        (graph(&o), graph(&n))
+    } else {
+        (graph(old), graph(new))
+    };
     let mut g = Graph::default();
     let ids: BTreeSet<&String> = a.nodes.keys().chain(b.nodes.keys()).collect();
     for i in ids {
@@ -170,6 +181,43 @@ pub fn changes(old: &Cluster, new: &Cluster) -> Graph {
         g.edges.insert(k.clone(), e);
     }
     g
+}
+
+/// The services of `c` by name.
+fn services_by_name(c: &Cluster) -> std::collections::HashMap<&str, &lvsc_compiler::ir::Service> {
+    c.services.iter().map(|s| (s.name.as_str(), s)).collect()
+}
+
+/// `c` with only the services that differ from `theirs` (by name), and the pools they use.
+fn keep_changed(
+    c: &Cluster,
+    theirs: &std::collections::HashMap<&str, &lvsc_compiler::ir::Service>,
+) -> Cluster {
+    let services: Vec<_> = c
+        .services
+        .iter()
+        .filter(|s| theirs.get(s.name.as_str()) != Some(s))
+        .cloned()
+        .collect();
+    let pools: BTreeSet<String> = services.iter().map(|s| s.pool.clone()).collect();
+    Cluster {
+        name: c.name.clone(),
+        balancer: c.balancer.clone(),
+        pools: c
+            .pools
+            .iter()
+            .filter(|p| pools.contains(&p.name))
+            .cloned()
+            .collect(),
+        services,
+        storage: c.storage.clone(),
+    }
+}
+
+/// Both clusters with only the services that differ (by name), and the pools they use.
+fn changed_part(old: &Cluster, new: &Cluster) -> (Cluster, Cluster) {
+    let (o, n) = (services_by_name(old), services_by_name(new));
+    (keep_changed(old, &n), keep_changed(new, &o))
 }
 
 /// The graph in Mermaid (`flowchart LR`), for Markdown.
@@ -263,4 +311,41 @@ pub fn svg(g: &Graph) -> Result<String, String> {
     let mut writer = layout::backends::svg::SVGWriter::new();
     visual.do_it(false, false, false, &mut writer);
     Ok(writer.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A cluster of `n` services, the first real of service `heavy` with weight 5.
+    fn cluster(n: usize, heavy: usize) -> Cluster {
+        let mut text =
+            String::from("cluster big\nbalancer {\n  director lb1 192.0.2.2/24 on eth0\n}\n");
+        for i in 0..n {
+            let w = if i == heavy { 5 } else { 1 };
+            text += &format!(
+                "pool p{i} {{\n  real r{i} 192.0.2.{} weight {w}\n}}\nservice s{i} {{\n  vip 198.51.100.{i}:80/tcp\n  forward dr\n  pool p{i}\n}}\n",
+                10 + i
+            );
+        }
+        lvsc_compiler::compile_source(&text)
+            .cluster
+            .expect("compiles")
+    }
+
+    #[test]
+    fn a_big_clusters_picture_draws_only_what_changes() {
+        let (old, new) = (cluster(60, 99), cluster(60, 7));
+        let g = changes(&old, &new);
+        assert!(g.nodes.contains_key("s_s7"), "{:?}", g.nodes.keys());
+        assert!(g.nodes.contains_key("r_r7") && g.nodes.contains_key("d_lb1"));
+        assert!(
+            !g.nodes.contains_key("s_s8"),
+            "an unchanged service is drawn"
+        );
+        // A small cluster is drawn whole.
+        let (old, new) = (cluster(5, 99), cluster(5, 2));
+        let g = changes(&old, &new);
+        assert!(g.nodes.contains_key("s_s3"));
+    }
 }
