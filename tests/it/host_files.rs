@@ -215,8 +215,16 @@ fn repository_scripts_pass_shellcheck() {
         .lines()
         .filter(|f| {
             f.ends_with(".sh")
-                || std::fs::read_to_string(f)
-                    .is_ok_and(|t| t.starts_with("#!/bin/sh") || t.starts_with("#!/bin/bash"))
+                || std::fs::read_to_string(f).is_ok_and(|t| {
+                    [
+                        "#!/bin/sh",
+                        "#!/bin/bash",
+                        "#!/usr/bin/env bash",
+                        "#!/usr/bin/env sh",
+                    ]
+                    .iter()
+                    .any(|s| t.starts_with(s))
+                })
         })
         .collect();
     assert!(scripts.len() > 10, "only {scripts:?}");
