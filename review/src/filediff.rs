@@ -11,22 +11,23 @@ use std::fmt::Write;
 use similar::udiff::UnifiedHunkHeader;
 use similar::{Algorithm, DiffOp, DiffTag, capture_diff_slices, group_diff_ops};
 
-/// Paragraphs of `text` (each ends after a blank line) and the index of each one's
-/// first line.
-fn paragraphs(lines: &[&str]) -> (Vec<String>, Vec<usize>) {
+/// Paragraphs of `text` (each ends after a blank line), as slices of it (no copy of a
+/// 16 MB file), and the index of each one's first line; `lines` are its lines.
+fn paragraphs<'t>(text: &'t str, lines: &[&str]) -> (Vec<&'t str>, Vec<usize>) {
     let (mut paras, mut starts) = (Vec::new(), Vec::new());
-    let mut cur = String::new();
+    let (mut from, mut at) = (0, 0);
     let mut start = 0;
     for (i, l) in lines.iter().enumerate() {
-        cur.push_str(l);
+        at += l.len();
         if l.trim().is_empty() {
-            paras.push(std::mem::take(&mut cur));
+            paras.push(&text[from..at]);
             starts.push(start);
+            from = at;
             start = i + 1;
         }
     }
-    if !cur.is_empty() {
-        paras.push(cur);
+    if at > from {
+        paras.push(&text[from..at]);
         starts.push(start);
     }
     starts.push(lines.len());
@@ -80,8 +81,8 @@ fn shift(op: DiffOp, o: usize, n: usize) -> DiffOp {
 pub fn unified(old: &str, new: &str, path: &str) -> String {
     let ol: Vec<&str> = old.split_inclusive('\n').collect();
     let nl: Vec<&str> = new.split_inclusive('\n').collect();
-    let (op, os) = paragraphs(&ol);
-    let (np, ns) = paragraphs(&nl);
+    let (op, os) = paragraphs(old, &ol);
+    let (np, ns) = paragraphs(new, &nl);
     let mut ops = Vec::new();
     for p in capture_diff_slices(Algorithm::Patience, &op, &np) {
         let (tag, or, nr) = p.as_tag_tuple();
