@@ -100,7 +100,14 @@ fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     progress::set_quiet(cli.quiet);
-    return_freed_memory_at_once();
+    // Where memory is the figure that matters (a check's peak, a long-running process);
+    // elsewhere the purges' system calls are not worth it (an apply in an emulated guest).
+    if matches!(
+        cli.command,
+        Command::Check(_) | Command::Plan(_) | Command::Run(_) | Command::Lsp(_)
+    ) {
+        return_freed_memory_at_once();
+    }
     let result = match cli.command {
         Command::Check(args) => commands::check::run(args),
         Command::Fmt(args) => commands::fmt::run(args),

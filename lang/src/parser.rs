@@ -12,28 +12,15 @@ pub const MAX_DEPTH: usize = 16;
 
 /// Parses `source` into a [`File`]; errors go to `errors`, the tree is always returned.
 pub fn parse(source: &str, errors: &mut Vec<Diagnostic>) -> File {
-    let mut p = Parser {
-        lexer: Lexer::new(source),
-        peeked: None,
-        last: Span::default(),
-        errors,
-        eof: Span::new(source.len(), source.len()),
-    };
-    let items = p.items(0);
-    File { items }
+    File {
+        items: Parser::new(source, errors).items(0),
+    }
 }
 
 /// Parses `source` one top-level item at a time, handing each to `sink` as soon as it is
 /// complete: a caller that keeps only what it needs from each never holds the whole tree.
 pub fn parse_each(source: &str, errors: &mut Vec<Diagnostic>, sink: &mut dyn FnMut(Item)) {
-    let mut p = Parser {
-        lexer: Lexer::new(source),
-        peeked: None,
-        last: Span::default(),
-        errors,
-        eof: Span::new(source.len(), source.len()),
-    };
-    p.each_item(0, sink);
+    Parser::new(source, errors).each_item(0, sink);
 }
 
 struct Parser<'s, 'e> {
@@ -46,7 +33,17 @@ struct Parser<'s, 'e> {
     eof: Span,
 }
 
-impl Parser<'_, '_> {
+impl<'s, 'e> Parser<'s, 'e> {
+    fn new(source: &'s str, errors: &'e mut Vec<Diagnostic>) -> Self {
+        Parser {
+            lexer: Lexer::new(source),
+            peeked: None,
+            last: Span::default(),
+            errors,
+            eof: Span::new(source.len(), source.len()),
+        }
+    }
+
     fn peek(&mut self) -> Option<&Token> {
         if self.peeked.is_none() {
             self.peeked = self.lexer.next_token(self.errors);

