@@ -177,6 +177,21 @@ fn the_vrrp_secret_becomes_an_environment_reference_and_is_never_shown() {
     for text in [&stdout, &stderr] {
         assert!(!text.contains("s3cr3tpw"), "the secret leaked:\n{text}");
     }
+    // Nor a comment that repeats it.
+    let dir = temp_dir("import-secret-comment");
+    let f = dir.join("keepalived.conf");
+    let lb1 = std::fs::read_to_string(format!("{PAIR}/lb1.conf")).unwrap();
+    std::fs::write(
+        &f,
+        lb1.replace("# The web VIPs", "# pass is s3cr3tpw\n# The web VIPs")
+            .replace("include conf.d/*.conf", ""),
+    )
+    .unwrap();
+    let out = import(&[f.to_str().unwrap()]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success());
+    assert!(!stdout.contains("s3cr3tpw"), "{stdout}");
+    assert!(stdout.contains("# The web VIPs"), "{stdout}");
     // JSON diagnostics do not carry it either.
     let out = import(&["--format", "json", &format!("{PAIR}/lb1.conf")]);
     assert!(!String::from_utf8_lossy(&out.stdout).contains("s3cr3tpw"));

@@ -89,6 +89,18 @@ pub fn import(paths: &[PathBuf], options: &Options) -> Result<Imported, ImportEr
         .map(|((_, c), f)| (f, c))
         .collect::<Vec<_>>();
     let text = write::cluster(&confs, options, &mut out);
+    // A copied comment that repeats a secret (`! the password is ...`) is not copied.
+    let secrets: Vec<&str> = out
+        .secrets
+        .iter()
+        .filter_map(|(f, sp)| reader.sources.get(*f)?.text.get(sp.start()..sp.end()))
+        .map(|t| t.trim_matches('"'))
+        .filter(|t| !t.is_empty())
+        .collect();
+    let text: String = text
+        .split_inclusive('\n')
+        .filter(|l| !(l.trim_start().starts_with('#') && secrets.iter().any(|s| l.contains(s))))
+        .collect();
     let failed = out.list.iter().any(|(_, d)| d.is_error());
     let text = if failed {
         None

@@ -244,7 +244,9 @@ fn global_defs(n: &Node, conf: &mut Conf, out: &mut Findings) {
                     .windows(2)
                     .find(|w| w[0].text == "id")
                     .and_then(|w| number(&w[1], out).map(|v: u8| v));
-                conf.sync = Some((interface.text.clone(), id));
+                if let Some(i) = interface_name(interface, out) {
+                    conf.sync = Some((i, id));
+                }
                 if c.args().iter().any(|w| {
                     w.text == "maxlen" || w.text == "port" || w.text == "ttl" || w.text == "group"
                 }) {
@@ -277,13 +279,17 @@ fn vrrp_instance(n: &Node, conf: &mut Conf, out: &mut Findings) -> Option<Vrrp> 
         match (c.key(), arg) {
             ("#", _) => {}
             ("state", Some(a)) => v.master = Some(a.text.eq_ignore_ascii_case("MASTER")),
-            ("interface", Some(a)) => v.interface = Some(a.text.clone()),
+            ("interface", Some(a)) => v.interface = interface_name(a, out),
             ("virtual_router_id", Some(a)) => v.router_id = number(a, out),
             ("priority", Some(a)) => v.priority = number(a, out),
             ("advert_int", Some(a)) => v.advert = seconds(a, out),
             ("nopreempt", _) => v.nopreempt = true,
             ("unicast_src_ip" | "mcast_src_ip", Some(a)) => v.source = address(a, out),
-            ("lvs_sync_daemon_interface", Some(a)) => conf.sync = Some((a.text.clone(), None)),
+            ("lvs_sync_daemon_interface", Some(a)) => {
+                if let Some(i) = interface_name(a, out) {
+                    conf.sync = Some((i, None))
+                }
+            }
             ("authentication", _) => v.auth = authentication(c, out),
             ("virtual_ipaddress", _) => {
                 for a in c.children() {
@@ -298,7 +304,7 @@ fn vrrp_instance(n: &Node, conf: &mut Conf, out: &mut Findings) -> Option<Vrrp> 
                         out.bad(a, &format!("`{}` is not an address", a.key()));
                         continue;
                     };
-                    let dev = a.args().windows(2).find(|w| w[0].text == "dev").map(|w| w[1].text.clone());
+                    let dev = a.args().windows(2).find(|w| w[0].text == "dev").and_then(|w| interface_name(&w[1], out));
                     if a.args().iter().any(|w| !matches!(w.text.as_str(), "dev" | "label" | "brd" | "scope")) && dev.is_none() {
                         out.approximated(a, "options of a virtual address other than its device are left out");
                     }
@@ -461,7 +467,11 @@ fn virtual_server(n: &Node, out: &mut Findings) -> Option<VirtualServer> {
         let arg = c.args().first();
         match (c.key(), arg) {
             ("#", _) => {}
-            ("lb_algo", Some(a)) => vs.algo = a.text.to_ascii_lowercase(),
+            ("lb_algo", Some(a)) => match a.text.to_ascii_lowercase() {
+                // A scheduler is a word of letters; the compiler knows which exist.
+                w if !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()) => vs.algo = w,
+                _ => out.bad_word(a, &format!("`{}` is not a scheduler", a.text)),
+            },
             ("lb_kind" | "lvs_method", Some(a)) => {
                 vs.kind = match a.text.to_ascii_uppercase().as_str() {
                     "NAT" => "nat",
@@ -474,9 +484,19 @@ fn virtual_server(n: &Node, out: &mut Findings) -> Option<VirtualServer> {
                 }
                 .into()
             }
-            ("protocol", Some(a)) => vs.protocol = a.text.to_ascii_lowercase(),
+            ("protocol", Some(a)) => match a.text.to_ascii_lowercase().as_str() {
+                p @ ("tcp" | "udp" | "sctp") => vs.protocol = p.into(),
+                _ => out.bad_word(a, &format!("`{}` is not TCP, UDP or SCTP", a.text)),
+            },
             ("persistence_timeout", Some(a)) => vs.persistence = number(a, out),
-            ("persistence_granularity", Some(a)) => vs.granularity = Some(a.text.clone()),
+            ("persistence_granularity", Some(a)) => {
+                // A netmask (IPv4) or a prefix length (IPv6).
+                if a.text.parse::<IpAddr>().is_ok() || a.text.parse::<u8>().is_ok_and(|p| p <= 128) {
+                    vs.granularity = Some(a.text.clone())
+                } else {
+                    out.bad_word(a, &format!("`{}` is not a netmask or prefix length", a.text))
+                }
+            }
             ("ops", _) => vs.ops = true,
             ("quorum", Some(a)) => vs.quorum = number(a, out).map(|q| (q, 0)),
             ("hysteresis", Some(a)) => hysteresis = number(a, out).unwrap_or(0),
@@ -694,6 +714,21 @@ fn seconds(w: &Word, out: &mut Findings) -> Option<f64> {
     v
 }
 
+/// An interface name as both Linux and the `.lvs` language take it: at most 15 bytes, a
+/// letter or `_` first, then letters, digits, `_`, `-` and `.` (nothing that could end
+/// a word or start a comment in the file the import writes).
+fn interface_name(w: &Word, out: &mut Findings) -> Option<String> {
+    let t = w.text.as_str();
+    let ok = (1..=15).contains(&t.len())
+        && t.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if !ok {
+        out.bad_word(w, &format!("`{t}` is not an interface name lvsc can write"));
+    }
+    ok.then(|| t.to_string())
+}
+
 fn address(w: &Word, out: &mut Findings) -> Option<IpAddr> {
     let v = w.text.parse().ok();
     if v.is_none() {
@@ -705,6 +740,36 @@ fn address(w: &Word, out: &mut Findings) -> Option<IpAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The findings of reading `text` as one file.
+    fn findings(text: &str) -> Vec<String> {
+        let dir = std::env::temp_dir().join(format!("lvsc-model-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("k.conf");
+        std::fs::write(&f, text).unwrap();
+        let mut r = super::super::conf::Reader::default();
+        let nodes = r.read(&f).unwrap();
+        let mut out = Findings::default();
+        read(&nodes, &mut out);
+        std::fs::remove_dir_all(dir).unwrap();
+        out.list.iter().map(|(_, d)| d.message.clone()).collect()
+    }
+
+    #[test]
+    fn words_written_into_the_lvs_file_are_validated() {
+        let found = findings(
+            "vrrp_instance V {\n  interface eth0;director\n}\nvirtual_server 10.0.0.1 80 {\n  lb_algo rr;x\n  protocol tcp#x\n  persistence_granularity 255.0.0.0;x\n}\n",
+        );
+        for bad in [
+            "`eth0;director` is not an interface",
+            "`rr;x` is not a scheduler",
+            "`tcp#x` is not TCP",
+            "`255.0.0.0;x` is not a netmask",
+        ] {
+            assert!(found.iter().any(|f| f.contains(bad)), "{bad}: {found:?}");
+        }
+        assert!(findings("vrrp_instance V {\n  interface bond0.100\n}\n").is_empty());
+    }
 
     #[test]
     fn ranges_expand_on_their_last_part() {
