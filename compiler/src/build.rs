@@ -2,11 +2,10 @@
 //!
 //! Runs only when the rules found no error, so it may rely on what they checked.
 
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use lvsc_lang::ast::{self, SecretSource, SourceFile};
-use lvsc_lang::{Protocol, Span, Value};
+use lvsc_lang::{Protocol, Value};
 
 use crate::ctx::{Ctx, DEFAULT_SCHEDULER};
 use crate::ir::*;
@@ -23,61 +22,45 @@ pub fn is_prime(n: u32) -> bool {
             .all(|d| !n.is_multiple_of(d))
 }
 
-/// Where each IR item came from, keyed `service/NAME`, `pool/NAME`, `real/POOL/NAME`, ...
-pub type SourceMap = BTreeMap<String, Span>;
-
-/// Builds the IR and its source map.
-pub fn build(ctx: &Ctx<'_>) -> (Cluster, SourceMap) {
+/// Builds the IR.
+pub fn build(ctx: &Ctx<'_>) -> Cluster {
     let f: &SourceFile = ctx.file;
-    let mut map = SourceMap::new();
-    let balancer = f
-        .balancer
-        .as_ref()
-        .map(|b| balancer(b, &mut map))
-        .unwrap_or_default();
+    let balancer = f.balancer.as_ref().map(balancer).unwrap_or_default();
     let services = f
         .services
         .iter()
-        .filter_map(|s| service(ctx, s, &mut map))
-        .collect();
+        .filter_map(|s| service(ctx, s))
+        .collect::<Vec<_>>()
+        .into();
     let pools = f
         .pools
         .iter()
-        .map(|p| {
-            map.insert(format!("pool/{}", p.name.value), p.span);
-            Pool {
-                name: p.name.value.clone(),
-                hosts: p
-                    .reals
-                    .iter()
-                    .map(|r| {
-                        map.insert(format!("real/{}/{}", p.name.value, r.name.value), r.span);
-                        PoolHost {
-                            name: r.name.value.clone(),
-                            ip: r.addr.value.ip,
-                            gateway: nat_gateway(ctx, r),
-                            manage: r.manage.as_ref().map(|m| m.value.ip),
-                        }
-                    })
-                    .collect(),
-            }
+        .map(|p| Pool {
+            name: p.name.value.clone(),
+            hosts: p
+                .reals
+                .iter()
+                .map(|r| PoolHost {
+                    name: r.name.value.clone(),
+                    ip: r.addr.value.ip,
+                    gateway: nat_gateway(ctx, r),
+                    manage: r.manage.as_ref().map(|m| m.value.ip),
+                })
+                .collect(),
         })
         .collect();
-    let storage = f.storage.iter().map(|s| storage(s, &mut map)).collect();
+    let storage = f.storage.iter().map(storage).collect();
     let name = f
         .cluster
         .as_ref()
         .map_or_else(|| "cluster".to_string(), |c| c.value.clone());
-    (
-        Cluster {
-            name,
-            balancer,
-            services,
-            pools,
-            storage,
-        },
-        map,
-    )
+    Cluster {
+        name,
+        balancer,
+        services,
+        pools,
+        storage,
+    }
 }
 
 fn iface(a: &ast::InterfaceAddress) -> InterfaceAddress {
@@ -91,7 +74,7 @@ fn iface(a: &ast::InterfaceAddress) -> InterfaceAddress {
     }
 }
 
-fn balancer(b: &ast::Balancer, map: &mut SourceMap) -> Balancer {
+fn balancer(b: &ast::Balancer) -> Balancer {
     let top = b
         .directors
         .iter()
@@ -106,7 +89,6 @@ fn balancer(b: &ast::Balancer, map: &mut SourceMap) -> Balancer {
         .iter()
         .enumerate()
         .map(|(i, d)| {
-            map.insert(format!("director/{}", d.name.value), d.span);
             // Without priorities the first director leads: 100, 99, ...
             let priority = d
                 .priority
@@ -163,7 +145,6 @@ fn balancer(b: &ast::Balancer, map: &mut SourceMap) -> Balancer {
         })
         .collect();
     let vrrp = b.vrrp.first().map(|v| {
-        map.insert("vrrp".into(), v.span);
         Vrrp {
             router_id: v.router_id.value as u8,
             advert_ms: v.advert.as_ref().map_or(1000, |a| a.value),
@@ -194,7 +175,6 @@ fn balancer(b: &ast::Balancer, map: &mut SourceMap) -> Balancer {
             .unwrap_or(0),
     });
     let bgp = b.bgp.first().map(|g| {
-        map.insert("bgp".into(), g.span);
         Bgp {
             asn: g.asn.as_ref().map_or(0, |a| a.value as u32),
             neighbors: g
@@ -232,8 +212,7 @@ fn balancer(b: &ast::Balancer, map: &mut SourceMap) -> Balancer {
 
 /// A service's IR; `None` only for a service the rules should have refused (no VIP and
 /// no mark, no pool), so a gap in the rules drops a service instead of crashing.
-fn service(ctx: &Ctx<'_>, s: &ast::Service, map: &mut SourceMap) -> Option<Service> {
-    map.insert(format!("service/{}", s.name.value), s.span);
+fn service(ctx: &Ctx<'_>, s: &ast::Service) -> Option<Service> {
     let vips: Vec<Vip> = s
         .vips
         .iter()
@@ -388,8 +367,7 @@ fn check(c: Option<&ast::Check>) -> Check {
     }
 }
 
-fn storage(s: &ast::Storage, map: &mut SourceMap) -> Storage {
-    map.insert(format!("storage/{}", s.name.value), s.span);
+fn storage(s: &ast::Storage) -> Storage {
     let kind = match s.kind.value.as_str() {
         "nfs" => StorageKind::Nfs,
         "cifs" => StorageKind::Cifs,

@@ -5,11 +5,11 @@
 //! fields; a plan lists objects added, removed and changed, field by field. Secrets are
 //! never in the IR, so they can never be in a plan.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use crate::ir::{Check, Cluster, Service, ServiceKey, VrrpState};
+use crate::ir::{Check, Cluster, Real, Service, ServiceKey, VrrpState};
 use crate::views::{DirectorView, HostViews, RealServerView, StorageServerView, views_of};
 
 /// Every change between two clusters, per host, and the risks it carries.
@@ -137,7 +137,7 @@ fn same_real_inputs(old: &Cluster, new: &Cluster) -> bool {
     old.pools == new.pools
         && old.storage == new.storage
         && old.services.len() == new.services.len()
-        && old.services.iter().zip(&new.services).all(|(a, b)| {
+        && old.services.iter().zip(new.services.iter()).all(|(a, b)| {
             a.name == b.name
                 && a.pool == b.pool
                 && a.forward == b.forward
@@ -354,24 +354,44 @@ fn director_objects(old: Option<&DirectorView>, new: Option<&DirectorView>) -> O
             .unwrap_or_default()
     }
     let (os, ns) = (by_name(old), by_name(new));
-    let changed = |d: &'_ DirectorView, theirs: &BTreeMap<&str, &Service>| -> Vec<Service> {
-        d.services
-            .iter()
-            .filter(|s| theirs.get(s.name.as_str()) != Some(s))
-            .cloned()
-            .collect()
-    };
     (
         old.map(|d| director_side(d, &changed(d, &ns))),
         new.map(|d| director_side(d, &changed(d, &os))),
     )
 }
 
-fn director_side(d: &DirectorView, services: &[Service]) -> Objects {
+/// The services of `d` that differ from `theirs`, each with only the reals that differ
+/// from their counterpart's of the same name: a weight changed in a big cluster makes
+/// one object each side, not one per real of every service it touches.
+fn changed<'a>(
+    d: &'a DirectorView,
+    theirs: &BTreeMap<&str, &Service>,
+) -> Vec<(&'a Service, Vec<&'a Real>)> {
+    d.services
+        .iter()
+        .filter_map(|s| {
+            let t = theirs.get(s.name.as_str());
+            if t == Some(&s) {
+                return None;
+            }
+            let same: HashMap<&str, &Real> = t
+                .map(|t| t.reals.iter().map(|r| (r.name.as_str(), r)).collect())
+                .unwrap_or_default();
+            let reals = s
+                .reals
+                .iter()
+                .filter(|r| same.get(r.name.as_str()) != Some(r))
+                .collect();
+            Some((s, reals))
+        })
+        .collect::<Vec<_>>()
+}
+
+fn director_side(d: &DirectorView, services: &[(&Service, Vec<&Real>)]) -> Objects {
     let mut o = Objects::new();
-    for s in services {
+    for (s, reals) in services {
         o.insert(("service".into(), s.name.clone()), service_fields(s));
-        for r in &s.reals {
+        for r in reals {
             let f = fields([
                 ("address", format!("{}:{}", r.ip, r.port)),
                 ("weight", r.weight.to_string()),
@@ -518,7 +538,7 @@ fn risks(old: &Cluster, new: &Cluster, ho: &HostViews, hn: &HostViews) -> Vec<Ri
     let mut out = Vec::new();
     let new_by: BTreeMap<&str, &Service> =
         new.services.iter().map(|s| (s.name.as_str(), s)).collect();
-    for o in &old.services {
+    for o in old.services.iter() {
         let Some(n) = new_by.get(o.name.as_str()) else {
             out.push(risk(
                 "vip-removed",

@@ -10,7 +10,7 @@ use crate::ir::{Cluster, Real};
 /// longer has (by address and port) appended at weight 0, marked draining.
 pub fn drain_leaving(new: &Cluster, old: &Cluster) -> Cluster {
     let mut out = new.clone();
-    for s in &mut out.services {
+    for s in std::sync::Arc::make_mut(&mut out.services) {
         let Some(before) = old.services.iter().find(|o| o.name == s.name) else {
             continue;
         };

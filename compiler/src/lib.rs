@@ -17,10 +17,12 @@ pub mod views;
 mod build;
 mod ctx;
 mod rules;
+mod source_map;
 
-pub use build::{DEFAULT_TABLE_SIZE, SourceMap, is_prime};
+pub use build::{DEFAULT_TABLE_SIZE, is_prime};
 pub use ctx::{SCHEDULER_HELP, SCHEDULERS};
 pub use ir::Cluster;
+pub use source_map::SourceMap;
 pub use views::{HostViews, views};
 
 use lvsc_lang::Diagnostic;
@@ -30,8 +32,6 @@ use lvsc_lang::Diagnostic;
 pub struct Compiled {
     /// The IR, when there was no error (warnings allowed).
     pub cluster: Option<Cluster>,
-    /// Where each IR item came from.
-    pub source_map: SourceMap,
     /// Every syntax and rule diagnostic, in source order.
     pub diagnostics: Vec<Diagnostic>,
     /// Spans that may hold a secret: mask them before showing the source.
@@ -74,19 +74,20 @@ fn run(
     rules::check(&ctx, &mut diagnostics);
     // The IR is built from what the parser and the rules vouched for: never from a tree
     // with a syntax error (a service without a VIP, a pool without a name, ...).
-    let (cluster, source_map) = if !build_ir || diagnostics.iter().any(Diagnostic::is_error) {
-        (None, SourceMap::new())
-    } else {
-        let (c, m) = build::build(&ctx);
-        (Some(c), m)
-    };
+    let cluster =
+        (build_ir && !diagnostics.iter().any(Diagnostic::is_error)).then(|| build::build(&ctx));
     diagnostics.sort_by_key(|d| (d.span.start(), d.span.len()));
     Compiled {
         cluster,
-        source_map,
         diagnostics,
         secrets: secrets.to_vec(),
     }
+}
+
+/// Where each item of `text`'s IR came from (kept apart from the compile, which does not
+/// need it).
+pub fn source_map(text: &str) -> SourceMap {
+    source_map::of(&lvsc_lang::parse_ast(text).ast)
 }
 
 /// Parses and compiles source text; the IR is only built from a file without syntax errors.

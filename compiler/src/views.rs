@@ -28,8 +28,9 @@ pub struct DirectorView {
     pub name: String,
     /// Its own addresses.
     pub addresses: Vec<InterfaceAddress>,
-    /// The IPVS services it carries (every director carries all, ready for failover).
-    pub services: Vec<Service>,
+    /// The IPVS services it carries (every director carries all, ready for failover),
+    /// shared with the cluster.
+    pub services: std::sync::Arc<Vec<Service>>,
     /// Addresses it holds while VRRP master: VIPs and gateways, with interface.
     pub floating: Vec<InterfaceAddress>,
     /// Its VRRP role.
@@ -355,7 +356,7 @@ fn reals(c: &Cluster, keep: &dyn Fn(&str) -> bool) -> Vec<RealServerView> {
             list.len() - 1
         });
     }
-    for s in &c.services {
+    for s in c.services.iter() {
         for r in &s.reals {
             let Some(v) = index.get(r.name.as_str()).map(|&i| &mut list[i]) else {
                 continue;

@@ -285,7 +285,7 @@ fn track(
 impl Loop {
     fn bases(&self) -> Vec<Service> {
         match self.services.is_empty() {
-            true => self.config.director.services.clone(),
+            true => self.config.director.services.to_vec(),
             false => self.services.iter().map(|t| t.base.clone()).collect(),
         }
     }
@@ -316,7 +316,7 @@ impl Loop {
         self.epoch += 1;
         let want: Vec<Service> = self.services.iter().map(Tracked::effective).collect();
         let mut view = self.config.director.clone();
-        view.services = want.clone();
+        view.services = want.clone().into();
         let start = Instant::now();
         match self
             .blocking(move |dp, _| dp.converge(&view), Vec::new())

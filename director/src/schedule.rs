@@ -170,6 +170,7 @@ mod tests {
             .cluster
             .expect("valid")
             .services
+            .to_vec()
     }
 
     #[tokio::test]

@@ -36,7 +36,7 @@ pub fn disruption(old: &Cluster, new: &Cluster) -> Vec<Disruption> {
     let before: BTreeMap<&str, &Service> =
         old.services.iter().map(|s| (s.name.as_str(), s)).collect();
     let mut out = Vec::new();
-    for s in &new.services {
+    for s in new.services.iter() {
         let Some(o) = before.get(s.name.as_str()) else {
             continue;
         };

@@ -1,37 +1,166 @@
 //! Unified diffs of generated files, fast on big ones.
 //!
-//! A 10,000-service keepalived.conf has 400,000 lines; a line-level Myers diff of two
+//! A 10,000-service keepalived.conf has 700,000 lines; a line-level Myers diff of two
 //! such files with a few thousand changes is quadratic in practice. Generated files come
-//! in paragraphs (one per real server or service, separated by blank lines) that are
-//! nearly all unique, so the paragraphs are matched first (patience: linear on unique
-//! items) and only the paragraphs that differ are diffed line by line.
+//! in parts (paragraphs separated by blank lines, or keepalived.conf's blocks, one per
+//! service) that are nearly all unique, so the parts are matched first (patience: linear
+//! on unique items) and only the parts that differ are diffed line by line. A part's text
+//! is asked for only where it differs or gives a hunk its context: keepalived.conf's
+//! blocks are rendered for that alone.
 
+use std::collections::HashMap;
 use std::fmt::Write;
+use std::hash::Hash;
 
 use similar::udiff::UnifiedHunkHeader;
 use similar::{Algorithm, DiffOp, DiffTag, capture_diff_slices, group_diff_ops};
 
-/// Paragraphs of `text` (each ends after a blank line), as slices of it (no copy of a
-/// 16 MB file), and the index of each one's first line; `lines` are its lines.
-fn paragraphs<'t>(text: &'t str, lines: &[&str]) -> (Vec<&'t str>, Vec<usize>) {
-    let (mut paras, mut starts) = (Vec::new(), Vec::new());
-    let (mut from, mut at) = (0, 0);
-    let mut start = 0;
-    for (i, l) in lines.iter().enumerate() {
-        at += l.len();
-        if l.trim().is_empty() {
-            paras.push(&text[from..at]);
-            starts.push(start);
-            from = at;
-            start = i + 1;
+/// A file as a sequence of parts whose line counts are known without their text, in
+/// groups of consecutive parts that are compared first, whole (a service and its reals).
+pub trait Parts {
+    /// What a part is compared by: equal keys, equal text.
+    type Key<'k>: Hash + Eq
+    where
+        Self: 'k;
+    /// What a group is compared by: equal keys, equal parts.
+    type GroupKey<'k>: Hash + Eq
+    where
+        Self: 'k;
+    /// How many parts.
+    fn len(&self) -> usize;
+    /// Part `i`'s key.
+    fn key(&self, i: usize) -> Self::Key<'_>;
+    /// Part `i`'s line count.
+    fn lines(&self, i: usize) -> usize;
+    /// Part `i`'s text (`lines(i)` lines, each ending in a line break but perhaps the
+    /// file's last).
+    fn text(&self, i: usize) -> String;
+    /// How many groups.
+    fn groups(&self) -> usize;
+    /// Group `g`'s key.
+    fn group_key(&self, g: usize) -> Self::GroupKey<'_>;
+    /// Group `g`'s first part (group 0 starts at 0; `groups()` gives `len()`).
+    fn group_start(&self, g: usize) -> usize;
+}
+
+/// A text in paragraphs (each ends after a blank line), as slices of it.
+pub struct Paragraphs<'t> {
+    paras: Vec<&'t str>,
+    lines: Vec<usize>,
+}
+
+impl<'t> Paragraphs<'t> {
+    /// Splits `text` (no copy of a 16 MB file).
+    pub fn new(text: &'t str) -> Self {
+        let (mut paras, mut lines) = (Vec::new(), Vec::new());
+        let (mut from, mut n) = (0, 0);
+        for (at, l) in line_ends(text) {
+            n += 1;
+            if l.trim().is_empty() {
+                paras.push(&text[from..at]);
+                lines.push(n);
+                from = at;
+                n = 0;
+            }
+        }
+        if text.len() > from {
+            paras.push(&text[from..]);
+            lines.push(n);
+        }
+        Paragraphs { paras, lines }
+    }
+}
+
+/// Each line of `text` with the offset just after it.
+fn line_ends(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.split_inclusive('\n').scan(0, |at, l| {
+        *at += l.len();
+        Some((*at, l))
+    })
+}
+
+impl Parts for Paragraphs<'_> {
+    type Key<'k>
+        = &'k str
+    where
+        Self: 'k;
+    type GroupKey<'k>
+        = &'k str
+    where
+        Self: 'k;
+    fn groups(&self) -> usize {
+        self.paras.len()
+    }
+    fn group_key(&self, g: usize) -> &str {
+        self.paras[g]
+    }
+    fn group_start(&self, g: usize) -> usize {
+        g
+    }
+    fn len(&self) -> usize {
+        self.paras.len()
+    }
+    fn key(&self, i: usize) -> &str {
+        self.paras[i]
+    }
+    fn lines(&self, i: usize) -> usize {
+        self.lines[i]
+    }
+    fn text(&self, i: usize) -> String {
+        self.paras[i].to_string()
+    }
+}
+
+/// One side of a diff: where each part starts, and the lines of the parts read so far.
+struct Side<'p, P: Parts> {
+    parts: &'p P,
+    /// The first line of each part, then the line count.
+    starts: Vec<usize>,
+    read: HashMap<usize, Vec<String>>,
+}
+
+impl<'p, P: Parts> Side<'p, P> {
+    fn new(parts: &'p P) -> Self {
+        let mut starts = Vec::with_capacity(parts.len() + 1);
+        let mut at = 0;
+        for i in 0..parts.len() {
+            starts.push(at);
+            at += parts.lines(i);
+        }
+        starts.push(at);
+        Side {
+            parts,
+            starts,
+            read: HashMap::new(),
         }
     }
-    if at > from {
-        paras.push(&text[from..at]);
-        starts.push(start);
+
+    /// Reads part `i`, once.
+    fn read(&mut self, i: usize) {
+        let parts = self.parts;
+        self.read.entry(i).or_insert_with(|| {
+            let text = parts.text(i);
+            debug_assert_eq!(text.split_inclusive('\n').count(), parts.lines(i));
+            text.split_inclusive('\n').map(str::to_string).collect()
+        });
     }
-    starts.push(lines.len());
-    (paras, starts)
+
+    /// Line `l` of the file.
+    fn line(&mut self, l: usize) -> &str {
+        let i = self.starts.partition_point(|&s| s <= l) - 1;
+        self.read(i);
+        &self.read[&i][l - self.starts[i]]
+    }
+
+    /// The lines of parts `range`, read.
+    fn lines_of(&mut self, range: std::ops::Range<usize>) -> Vec<&str> {
+        for i in range.clone() {
+            self.read(i);
+        }
+        range
+            .flat_map(|i| self.read[&i].iter().map(String::as_str))
+            .collect()
+    }
 }
 
 fn shift(op: DiffOp, o: usize, n: usize) -> DiffOp {
@@ -79,27 +208,85 @@ fn shift(op: DiffOp, o: usize, n: usize) -> DiffOp {
 
 /// The unified diff of `old` → `new` with two lines of context, headed `a/PATH`, `b/PATH`.
 pub fn unified(old: &str, new: &str, path: &str) -> String {
-    let ol: Vec<&str> = old.split_inclusive('\n').collect();
-    let nl: Vec<&str> = new.split_inclusive('\n').collect();
-    let (op, os) = paragraphs(old, &ol);
-    let (np, ns) = paragraphs(new, &nl);
+    unified_parts(&Paragraphs::new(old), &Paragraphs::new(new), path)
+}
+
+/// Equal keys get equal numbers, on both sides: the diffs then compare numbers.
+fn numbered<K: Hash + Eq>(
+    old: impl Iterator<Item = K>,
+    new: impl Iterator<Item = K>,
+) -> (Vec<u32>, Vec<u32>) {
+    let mut ids: HashMap<K, u32> = HashMap::new();
+    let mut id = |k| {
+        let next = ids.len() as u32;
+        *ids.entry(k).or_insert(next)
+    };
+    let o = old.map(&mut id).collect();
+    let n = new.map(&mut id).collect();
+    (o, n)
+}
+
+/// Like [`unified`], of two files in parts; empty when they are the same.
+pub fn unified_parts<P: Parts>(old: &P, new: &P, path: &str) -> String {
+    let (mut o, mut n) = (Side::new(old), Side::new(new));
+    let (og, ng) = numbered(
+        (0..old.groups()).map(|g| old.group_key(g)),
+        (0..new.groups()).map(|g| new.group_key(g)),
+    );
     let mut ops = Vec::new();
-    for p in capture_diff_slices(Algorithm::Patience, &op, &np) {
+    for p in capture_diff_slices(Algorithm::Patience, &og, &ng) {
         let (tag, or, nr) = p.as_tag_tuple();
-        let (o0, o1, n0, n1) = (os[or.start], os[or.end], ns[nr.start], ns[nr.end]);
+        // The groups' parts.
+        let or = old.group_start(or.start)..old.group_start(or.end);
+        let nr = new.group_start(nr.start)..new.group_start(nr.end);
         if tag == DiffTag::Equal {
+            let o0 = o.starts[or.start];
             ops.push(DiffOp::Equal {
                 old_index: o0,
-                new_index: n0,
-                len: o1 - o0,
+                new_index: n.starts[nr.start],
+                len: o.starts[or.end] - o0,
             });
-        } else {
-            ops.extend(
-                capture_diff_slices(Algorithm::Myers, &ol[o0..o1], &nl[n0..n1])
-                    .into_iter()
-                    .map(|d| shift(d, o0, n0)),
-            );
+            continue;
         }
+        // Groups that differ: the parts they begin and end with alike are equal, the
+        // lines between are diffed (as a line diff of the groups would, which trims the
+        // common head and tail first), so only the parts between are read.
+        let (ok, nk) = numbered(
+            or.clone().map(|i| old.key(i)),
+            nr.clone().map(|i| new.key(i)),
+        );
+        let head = ok.iter().zip(&nk).take_while(|(a, b)| a == b).count();
+        let tail = ok[head..]
+            .iter()
+            .rev()
+            .zip(nk[head..].iter().rev())
+            .take_while(|(a, b)| a == b)
+            .count();
+        let equal = |ops: &mut Vec<DiffOp>, o0: usize, n0: usize, o1: usize| {
+            if o1 > o0 {
+                ops.push(DiffOp::Equal {
+                    old_index: o0,
+                    new_index: n0,
+                    len: o1 - o0,
+                });
+            }
+        };
+        let (om, nm) = (or.start + head, nr.start + head);
+        let (oe, ne) = (or.end - tail, nr.end - tail);
+        equal(
+            &mut ops,
+            o.starts[or.start],
+            n.starts[nr.start],
+            o.starts[om],
+        );
+        let (o0, n0) = (o.starts[om], n.starts[nm]);
+        let (ol, nl) = (o.lines_of(om..oe), n.lines_of(nm..ne));
+        ops.extend(
+            capture_diff_slices(Algorithm::Myers, &ol, &nl)
+                .into_iter()
+                .map(|d| shift(d, o0, n0)),
+        );
+        equal(&mut ops, o.starts[oe], n.starts[ne], o.starts[or.end]);
     }
     let mut out = String::new();
     let groups = group_diff_ops(merge_equal(ops), 2);
@@ -112,11 +299,11 @@ pub fn unified(old: &str, new: &str, path: &str) -> String {
         for op in g {
             let (tag, or, nr) = op.as_tag_tuple();
             if tag == DiffTag::Equal {
-                or.for_each(|i| push(&mut out, ' ', ol[i]));
+                or.for_each(|i| push(&mut out, ' ', o.line(i)));
                 continue;
             }
-            or.for_each(|i| push(&mut out, '-', ol[i]));
-            nr.for_each(|i| push(&mut out, '+', nl[i]));
+            or.for_each(|i| push(&mut out, '-', o.line(i)));
+            nr.for_each(|i| push(&mut out, '+', n.line(i)));
         }
     }
     out
@@ -149,16 +336,75 @@ fn push(out: &mut String, sign: char, line: &str) {
 mod tests {
     use super::*;
 
+    fn plain(a: &str, b: &str) -> String {
+        similar::TextDiff::from_lines(a, b)
+            .unified_diff()
+            .context_radius(2)
+            .header("a/f", "b/f")
+            .to_string()
+    }
+
     #[test]
     fn matches_a_plain_line_diff_on_small_files() {
         let a = "x\n\ny1\ny2\n\nz\n";
         let b = "x\n\ny1\ny3\n\nz\nw\n";
-        let want = similar::TextDiff::from_lines(a, b)
-            .unified_diff()
-            .context_radius(2)
-            .header("a/f", "b/f")
-            .to_string();
-        assert_eq!(unified(a, b, "f"), want);
+        assert_eq!(unified(a, b, "f"), plain(a, b));
         assert_eq!(unified(a, a, "f"), "");
+        // No line break at the end, on either side.
+        assert_eq!(unified("a\n\nb", "a\n\nc", "f"), plain("a\n\nb", "a\n\nc"));
+    }
+
+    /// Parts rendered on demand, counting how many were.
+    struct Lazy {
+        parts: Vec<(u32, usize)>,
+        rendered: std::cell::Cell<usize>,
+    }
+
+    impl Parts for Lazy {
+        type Key<'k> = (u32, usize);
+        type GroupKey<'k> = (u32, usize);
+        fn groups(&self) -> usize {
+            self.parts.len()
+        }
+        fn group_key(&self, g: usize) -> (u32, usize) {
+            self.parts[g]
+        }
+        fn group_start(&self, g: usize) -> usize {
+            g
+        }
+        fn len(&self) -> usize {
+            self.parts.len()
+        }
+        fn key(&self, i: usize) -> (u32, usize) {
+            self.parts[i]
+        }
+        fn lines(&self, i: usize) -> usize {
+            self.parts[i].1
+        }
+        fn text(&self, i: usize) -> String {
+            self.rendered.set(self.rendered.get() + 1);
+            let (id, n) = self.parts[i];
+            (0..n).map(|l| format!("part {id} line {l}\n")).collect()
+        }
+    }
+
+    #[test]
+    fn renders_only_the_parts_that_differ_and_their_neighbours() {
+        let lazy = |ids: &[u32]| Lazy {
+            parts: ids.iter().map(|&id| (id, 3)).collect(),
+            rendered: 0.into(),
+        };
+        let whole = |l: &Lazy| (0..l.len()).map(|i| l.text(i)).collect::<String>();
+        let ids: Vec<u32> = (0..1000).collect();
+        let mut changed = ids.clone();
+        changed[500] = 5000;
+        let (a, b) = (lazy(&ids), lazy(&changed));
+        let diff = unified_parts(&a, &b, "f");
+        assert_eq!(diff, plain(&whole(&a), &whole(&b)));
+        // The changed part on both sides, and the old side's neighbours for the
+        // context; `whole` rendered everything, so count on a fresh pair.
+        let (a, b) = (lazy(&ids), lazy(&changed));
+        unified_parts(&a, &b, "f");
+        assert_eq!((a.rendered.get(), b.rendered.get()), (3, 1));
     }
 }

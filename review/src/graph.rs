@@ -81,7 +81,7 @@ pub fn graph(c: &Cluster) -> Graph {
         );
     }
     let mut edges = BTreeMap::new();
-    for s in &c.services {
+    for s in c.services.iter() {
         let vips: Vec<String> = s
             .vips
             .iter()
@@ -151,10 +151,11 @@ pub const PICTURE_SERVICES: usize = 50;
 
 /// What changes from `old` to `new`: both graphs' nodes and edges, marked added or removed.
 /// Of a cluster with more than [`PICTURE_SERVICES`] services, only the services that
-/// change are drawn, with their reals, the directors and the storage.
-pub fn changes(old: &Cluster, new: &Cluster) -> Graph {
+/// change are drawn, with their reals, the directors and the storage; `None` when more
+/// than that many change (no picture of them is legible).
+pub fn changes(old: &Cluster, new: &Cluster) -> Option<Graph> {
     let (a, b) = if old.services.len().max(new.services.len()) > PICTURE_SERVICES {
-        let (o, n) = changed_part(old, new);
+        let (o, n) = changed_part(old, new)?;
         (graph(&o), graph(&n))
     } else {
         (graph(old), graph(new))
@@ -180,7 +181,7 @@ pub fn changes(old: &Cluster, new: &Cluster) -> Graph {
         };
         g.edges.insert(k.clone(), e);
     }
-    g
+    Some(g)
 }
 
 /// The services of `c` by name.
@@ -209,15 +210,25 @@ fn keep_changed(
             .filter(|p| pools.contains(&p.name))
             .cloned()
             .collect(),
-        services,
+        services: services.into(),
         storage: c.storage.clone(),
     }
 }
 
-/// Both clusters with only the services that differ (by name), and the pools they use.
-fn changed_part(old: &Cluster, new: &Cluster) -> (Cluster, Cluster) {
+/// Both clusters with only the services that differ (by name), and the pools they use;
+/// `None` when more than [`PICTURE_SERVICES`] differ on a side.
+fn changed_part(old: &Cluster, new: &Cluster) -> Option<(Cluster, Cluster)> {
     let (o, n) = (services_by_name(old), services_by_name(new));
-    (keep_changed(old, &n), keep_changed(new, &o))
+    let differ = |c: &Cluster, theirs: &std::collections::HashMap<&str, &_>| {
+        c.services
+            .iter()
+            .filter(|s| theirs.get(s.name.as_str()) != Some(s))
+            .count()
+    };
+    if differ(old, &n).max(differ(new, &o)) > PICTURE_SERVICES {
+        return None;
+    }
+    Some((keep_changed(old, &n), keep_changed(new, &o)))
 }
 
 /// The graph in Mermaid (`flowchart LR`), for Markdown.
@@ -317,12 +328,17 @@ pub fn svg(g: &Graph) -> Result<String, String> {
 mod tests {
     use super::*;
 
-    /// A cluster of `n` services, the first real of service `heavy` with weight 5.
+    /// A cluster of `n` services, the real of service `heavy` with weight 5.
     fn cluster(n: usize, heavy: usize) -> Cluster {
+        cluster_with(n, |i| i == heavy)
+    }
+
+    /// A cluster of `n` services, the real of each service `heavy` picks with weight 5.
+    fn cluster_with(n: usize, heavy: impl Fn(usize) -> bool) -> Cluster {
         let mut text =
             String::from("cluster big\nbalancer {\n  director lb1 192.0.2.2/24 on eth0\n}\n");
         for i in 0..n {
-            let w = if i == heavy { 5 } else { 1 };
+            let w = if heavy(i) { 5 } else { 1 };
             text += &format!(
                 "pool p{i} {{\n  real r{i} 192.0.2.{} weight {w}\n}}\nservice s{i} {{\n  vip 198.51.100.{i}:80/tcp\n  forward dr\n  pool p{i}\n}}\n",
                 10 + i
@@ -336,7 +352,7 @@ mod tests {
     #[test]
     fn a_big_clusters_picture_draws_only_what_changes() {
         let (old, new) = (cluster(60, 99), cluster(60, 7));
-        let g = changes(&old, &new);
+        let g = changes(&old, &new).expect("one service changes");
         assert!(g.nodes.contains_key("s_s7"), "{:?}", g.nodes.keys());
         assert!(g.nodes.contains_key("r_r7") && g.nodes.contains_key("d_lb1"));
         assert!(
@@ -345,7 +361,19 @@ mod tests {
         );
         // A small cluster is drawn whole.
         let (old, new) = (cluster(5, 99), cluster(5, 2));
-        let g = changes(&old, &new);
+        let g = changes(&old, &new).expect("a small cluster");
         assert!(g.nodes.contains_key("s_s3"));
+    }
+
+    #[test]
+    fn no_picture_when_more_services_change_than_draw_legibly() {
+        let old = cluster_with(120, |_| false);
+        let new = cluster_with(120, |i| i % 2 == 0);
+        assert!(changes(&old, &new).is_none(), "60 changed services drawn");
+        let new = cluster_with(120, |i| i % 3 == 0);
+        assert!(
+            changes(&old, &new).is_some(),
+            "40 changed services not drawn"
+        );
     }
 }

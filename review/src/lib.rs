@@ -11,10 +11,12 @@ pub mod json;
 pub mod markdown;
 pub mod text;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use lvsc_compiler::Cluster;
 use lvsc_compiler::diff::{ClusterDiff, diff};
+use lvsc_files::{KeepalivedConf, PlanText};
 use serde::Serialize;
 
 /// A generated file that changes, as a unified diff.
@@ -36,8 +38,9 @@ pub struct Review {
     pub name: String,
     /// The share of each lookup table that changes real (the flows that move).
     pub disruption: Vec<disruption::Disruption>,
-    /// The picture of what changes (Mermaid).
-    pub picture: String,
+    /// The picture of what changes (Mermaid); `None` when too many services change to
+    /// draw them legibly.
+    pub picture: Option<String>,
 }
 
 impl Review {
@@ -48,7 +51,7 @@ impl Review {
         name: &str,
         with_files: bool,
     ) -> Result<Review, Vec<lvsc_files::BuildError>> {
-        let plan = diff(old, new);
+        let mut plan = diff(old, new);
         // Files depend only on the cluster name and their host's view: render only the
         // hosts the plan names, unless the name itself changed.
         let changed: BTreeSet<String> = plan.hosts.iter().map(|h| h.host.clone()).collect();
@@ -58,12 +61,24 @@ impl Review {
         } else {
             BTreeMap::new()
         };
+        // A host whose files change with none of its objects (the cluster renamed) is
+        // listed too, or its diffs would not be shown.
+        for host in files.keys().filter(|h| !changed.contains(*h)) {
+            plan.hosts.push(lvsc_compiler::diff::HostDiff {
+                host: host.clone(),
+                role: role(new, host)
+                    .or_else(|| role(old, host))
+                    .unwrap_or("host")
+                    .into(),
+                changes: Vec::new(),
+            });
+        }
         Ok(Review {
             plan,
             files,
             name: name.to_string(),
             disruption: disruption::disruption(old, new),
-            picture: graph::mermaid(&graph::changes(old, new)),
+            picture: graph::changes(old, new).map(|g| graph::mermaid(&g)),
         })
     }
 
@@ -81,6 +96,28 @@ impl Review {
     }
 }
 
+/// The role of host `name` in `c`, as a plan names it.
+fn role(c: &Cluster, name: &str) -> Option<&'static str> {
+    if c.balancer.directors.iter().any(|d| d.name == name) {
+        Some("director")
+    } else if c
+        .pools
+        .iter()
+        .flat_map(|p| &p.hosts)
+        .any(|h| h.name == name)
+    {
+        Some("real-server")
+    } else if c
+        .storage
+        .iter()
+        .any(|s| s.server.as_ref().is_some_and(|v| v.name == name))
+    {
+        Some("storage-server")
+    } else {
+        None
+    }
+}
+
 /// `1 risk`, `2 risks`.
 pub fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -91,11 +128,12 @@ fn file_diffs(
     new: &Cluster,
     only: Option<&BTreeSet<String>>,
 ) -> Result<BTreeMap<String, Vec<FileDiff>>, Vec<lvsc_files::BuildError>> {
-    let build = |c: &Cluster| -> Result<BTreeMap<String, String>, Vec<lvsc_files::BuildError>> {
-        let files = lvsc_files::build_for(c, lvsc_files::FileSet::Hosts, only)?;
+    type Files = BTreeMap<String, PlanText>;
+    let build = |c: &Cluster| -> Result<Files, Vec<lvsc_files::BuildError>> {
+        let files = lvsc_files::build_for_plan(c, only)?;
         Ok(files
             .into_iter()
-            .map(|f| (format!("{}/{}", f.host, f.name), f.contents))
+            .map(|f| (format!("{}/{}", f.host, f.name), f.text))
             .collect())
     };
     let (a, b) = std::thread::scope(|s| {
@@ -105,14 +143,23 @@ fn file_diffs(
     });
     let (a, b) = (a?, b?);
     let mut out: BTreeMap<String, Vec<FileDiff>> = BTreeMap::new();
-    let empty = String::new();
     let paths: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
     for p in paths {
-        let (x, y) = (a.get(p).unwrap_or(&empty), b.get(p).unwrap_or(&empty));
-        if x == y {
+        let diff = match (a.get(p), b.get(p)) {
+            (Some(PlanText::Keepalived(x)), Some(PlanText::Keepalived(y))) => {
+                filediff::unified_parts(&Blocks(x), &Blocks(y), p)
+            }
+            (x, y) => {
+                let (x, y) = (whole(x), whole(y));
+                if x == y {
+                    continue;
+                }
+                filediff::unified(&x, &y, p)
+            }
+        };
+        if diff.is_empty() {
             continue;
         }
-        let diff = filediff::unified(x, y, p);
         let host = p.split('/').next().unwrap_or_default().to_string();
         out.entry(host).or_default().push(FileDiff {
             path: p.clone(),
@@ -120,4 +167,48 @@ fn file_diffs(
         });
     }
     Ok(out)
+}
+
+/// A file's whole text; empty where it does not exist.
+fn whole(t: Option<&PlanText>) -> Cow<'_, str> {
+    match t {
+        None => Cow::Borrowed(""),
+        Some(PlanText::Whole(t)) => Cow::Borrowed(t),
+        Some(PlanText::Keepalived(k)) => Cow::Owned(k.whole()),
+    }
+}
+
+/// keepalived.conf as parts.
+struct Blocks<'k>(&'k KeepalivedConf);
+
+impl filediff::Parts for Blocks<'_> {
+    type Key<'k>
+        = lvsc_files::PartKey<'k>
+    where
+        Self: 'k;
+    type GroupKey<'k>
+        = lvsc_files::GroupKey<'k>
+    where
+        Self: 'k;
+    fn len(&self) -> usize {
+        self.0.parts()
+    }
+    fn groups(&self) -> usize {
+        self.0.groups()
+    }
+    fn group_key(&self, g: usize) -> lvsc_files::GroupKey<'_> {
+        self.0.group_key(g)
+    }
+    fn group_start(&self, g: usize) -> usize {
+        self.0.group_start(g)
+    }
+    fn key(&self, i: usize) -> lvsc_files::PartKey<'_> {
+        self.0.key(i)
+    }
+    fn lines(&self, i: usize) -> usize {
+        self.0.lines(i)
+    }
+    fn text(&self, i: usize) -> String {
+        self.0.text(i)
+    }
 }

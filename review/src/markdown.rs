@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use lvsc_compiler::diff::{Action, FieldChange};
 
-use crate::{Review, plural};
+use crate::{Review, graph, plural};
 
 fn code(v: &Option<String>) -> String {
     // Backticks inside a value would end the code span; none of the IR's values have any.
@@ -44,11 +44,21 @@ pub fn render(r: &Review) -> String {
             n(Action::Remove)
         );
     }
-    let _ = writeln!(
-        out,
-        "\n<details><summary>Picture (added green, removed red)</summary>\n\n```mermaid\n{}```\n\n</details>",
-        r.picture
-    );
+    match &r.picture {
+        Some(p) => {
+            let _ = writeln!(
+                out,
+                "\n<details><summary>Picture (added green, removed red)</summary>\n\n```mermaid\n{p}```\n\n</details>",
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "\nNo picture: more than {} services change, too many to draw legibly.",
+                graph::PICTURE_SERVICES
+            );
+        }
+    }
     if !r.disruption.is_empty() {
         let _ = writeln!(
             out,

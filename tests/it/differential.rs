@@ -499,7 +499,7 @@ fn service(forward: &str, weights: [u32; 4], name: &str) -> lvsc_compiler::ir::S
     let c = lvsc_compiler::compile_source(&cluster(forward, weights))
         .cluster
         .unwrap();
-    c.services.into_iter().find(|s| s.name == name).unwrap()
+    c.services.iter().find(|s| s.name == name).unwrap().clone()
 }
 
 #[test]

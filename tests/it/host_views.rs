@@ -120,10 +120,9 @@ fn storage_servers_export_to_the_pools_that_mount() {
 #[test]
 fn every_ir_item_traces_back_to_its_source() {
     let text = std::fs::read_to_string("examples/web-dr.lvs").unwrap();
-    let compiled = lvsc_compiler::compile_source(&text);
+    let map = lvsc_compiler::source_map(&text);
     let at = |key: &str| {
-        let span = compiled
-            .source_map
+        let span = map
             .get(key)
             .unwrap_or_else(|| panic!("{key} not in the source map"));
         &text[span.start()..span.end()]

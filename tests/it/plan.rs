@@ -111,6 +111,115 @@ fn every_format_matches_its_golden_file() {
     }
 }
 
+/// A cluster of `n` services of three reals each; `edit` changes its text.
+fn generated(n: usize, edit: impl Fn(usize, &str) -> String) -> String {
+    let mut text = String::from(
+        "cluster gen\nbalancer {\n  director lb1 10.255.0.2/8 on eth0 priority 150\n}\n",
+    );
+    for i in 0..n {
+        let service = format!(
+            "pool p{i} {{\n  port 80\n  check http \"/health\" expect 200 every 5s timeout 2s\n  real r{i}a 10.1.{}.{} weight 1\n  real r{i}b 10.2.{}.{} weight 2\n  real r{i}c 10.3.{}.{} weight 3\n}}\nservice s{i} {{\n  vip 172.16.{}.{}:80/tcp\n  forward dr\n  pool p{i}\n}}\n",
+            i / 250,
+            i % 250 + 1,
+            i / 250,
+            i % 250 + 1,
+            i / 250,
+            i % 250 + 1,
+            i / 250,
+            i % 250 + 1,
+        );
+        text += &edit(i, &service);
+    }
+    text
+}
+
+/// Every file diff of a plan, applied by patch(1) to the old side's build, gives the new
+/// side's file: the diffs read in parts (keepalived.conf by service and real, rendered
+/// only where they differ) have the right lines and line numbers.
+#[test]
+fn every_file_diff_applies_to_the_old_file_and_makes_the_new() {
+    let dir = crate::support::temp_dir("plan-patch");
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_string_lossy().into_owned()
+    };
+    let base = generated(120, |_, s| s.to_string());
+    let edits: Vec<(&str, String)> = vec![
+        ("weights", generated(120, |i, s| match i % 7 {
+            0 => s.replace("weight 2", "weight 5"),
+            _ => s.to_string(),
+        })),
+        ("service removed", generated(120, |i, s| match i {
+            0 | 57 | 119 => String::new(),
+            _ => s.to_string(),
+        })),
+        ("real added", generated(120, |i, s| match i {
+            3 => s.replace("  real r3c", "  real r3x 10.9.0.1 weight 1\n  real r3c"),
+            _ => s.to_string(),
+        })),
+        ("check changed", generated(120, |i, s| match i {
+            40..=60 => s.replace("/health", "/ready"),
+            _ => s.to_string(),
+        })),
+        ("vrrp added", base.replace(
+            "  director lb1 10.255.0.2/8 on eth0 priority 150\n",
+            "  director lb1 10.255.0.2/8 on eth0 priority 150\n  director lb2 10.255.0.3/8 on eth0 priority 100\n  vrrp 51 {\n    interface eth0\n  }\n",
+        )),
+    ];
+    let base_file = write("base.lvs", &base);
+    let built = |file: &str, out: &str| {
+        let out = dir.join(out);
+        let b = lvsc(&["build", file, "-o", &out.to_string_lossy()]);
+        assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
+        out
+    };
+    let base_build = built(&base_file, "base");
+    let mut diffs = 0;
+    for (name, text) in &edits {
+        let file = write("edited.lvs", text);
+        let edited_build = built(&file, "edited");
+        let sides = [
+            (&base_file, &base_build, &file, &edited_build),
+            (&file, &edited_build, &base_file, &base_build),
+        ];
+        for (old, a, new, b) in sides {
+            let out = lvsc(&["plan", new, "--from", old, "--format", "json"]);
+            assert_eq!(out.status.code(), Some(2), "{name}");
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            for h in v["hosts"].as_array().unwrap() {
+                for f in h["files"].as_array().unwrap() {
+                    let path = f["path"].as_str().unwrap();
+                    let before = std::fs::read_to_string(a.join(path)).unwrap_or_default();
+                    let want = std::fs::read_to_string(b.join(path)).unwrap_or_default();
+                    let (x, d) = (
+                        write("x", &before),
+                        write("x.patch", f["diff"].as_str().unwrap()),
+                    );
+                    let y = dir.join("y");
+                    let p = Command::new("patch")
+                        .args(["-s", "-o", &y.to_string_lossy(), &x, &d])
+                        .output()
+                        .expect("patch(1) is installed (scripts/test-all installs it)");
+                    assert!(
+                        p.status.success(),
+                        "{name}: {path}: {}",
+                        String::from_utf8_lossy(&p.stdout)
+                    );
+                    assert!(
+                        std::fs::read_to_string(&y).unwrap() == want,
+                        "{name}: {path}: patched file differs"
+                    );
+                    diffs += 1;
+                }
+            }
+        }
+        std::fs::remove_dir_all(&edited_build).unwrap();
+    }
+    assert!(diffs >= 20, "{diffs} file diffs checked");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn planning_an_example_against_itself_is_empty() {
     for ex in examples() {

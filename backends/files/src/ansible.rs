@@ -9,8 +9,8 @@ use lvsc_compiler::ir::Dataplane;
 use lvsc_compiler::views::HostViews;
 use serde::Serialize;
 
-use crate::render::Renderer;
-use crate::{BuildError, FileSet, OutputFile, file};
+use crate::render::RENDERER;
+use crate::{BuildError, FileSet, OutputFile, output_file};
 
 /// The folder of the build that holds the playbook, the inventory and the cluster file.
 pub const FOLDER: &str = "ansible";
@@ -80,7 +80,7 @@ pub fn inventory(cluster: &str, hosts: &HostViews, only: Option<&BTreeSet<String
         })
         .map(|s| plain(&s.name, s.manage))
         .collect();
-    Renderer::new().render(
+    RENDERER.render(
         "inventory.yml",
         cluster,
         "",
@@ -102,17 +102,17 @@ pub fn build(cluster: &Cluster, source: &str) -> Result<Vec<OutputFile>, Vec<Bui
     }
     let mut out = crate::build(cluster, FileSet::Hosts)?;
     let header = format!("# Cluster {}.\n", cluster.name);
-    out.push(file(
+    out.push(output_file(
         FOLDER,
         "inventory.yml",
         inventory(&cluster.name, &hosts, None),
     ));
-    out.push(file(
+    out.push(output_file(
         FOLDER,
         "site.yml",
         PLAYBOOK.replacen("---\n", &format!("---\n{header}"), 1),
     ));
-    out.push(file(FOLDER, "cluster.lvs", source.to_string()));
+    out.push(output_file(FOLDER, "cluster.lvs", source.to_string()));
     out.sort_by(|a, b| (&a.host, &a.name).cmp(&(&b.host, &b.name)));
     Ok(out)
 }

@@ -22,7 +22,7 @@ pub fn check(hosts: &HostViews) -> Vec<BuildError> {
             }
         };
     for d in &hosts.directors {
-        for s in &d.services {
+        for s in d.services.iter() {
             match &s.check {
                 Check::Http { path, .. } | Check::Https { path, .. } => {
                     gate(&d.name, "check path", path, text::url_path)

@@ -23,7 +23,7 @@ use lvsc_compiler::views::DirectorView;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-pub use keepalived::auth_file;
+pub use keepalived::{GroupKey, KeepalivedConf, PartKey, auth_file};
 pub use render::sh_quote;
 
 /// Which files a build writes.
@@ -60,22 +60,62 @@ pub struct BuildError {
     pub message: String,
 }
 
+/// A generated file's text as a plan compares it.
+pub enum PlanText {
+    /// The whole text.
+    Whole(String),
+    /// keepalived.conf in blocks, rendered on demand.
+    Keepalived(KeepalivedConf),
+}
+
+impl PlanText {
+    /// The whole text (rendering every block of a keepalived.conf).
+    pub fn into_text(self) -> String {
+        match self {
+            PlanText::Whole(t) => t,
+            PlanText::Keepalived(k) => k.whole(),
+        }
+    }
+}
+
+/// One generated file as a plan compares it.
+pub struct PlanFile {
+    /// The host it belongs to.
+    pub host: String,
+    /// File name within the host's folder.
+    pub name: String,
+    /// Its text.
+    pub text: PlanText,
+}
+
 /// One host's files, by name.
 fn files_of<'a, const N: usize>(
     host: &'a str,
-    files: [(&'a str, String); N],
-) -> impl Iterator<Item = OutputFile> + 'a {
+    files: [(&'a str, PlanText); N],
+) -> impl Iterator<Item = PlanFile> + 'a {
     files
         .into_iter()
-        .map(move |(name, contents)| file(host, name, contents))
+        .map(move |(name, text)| plan_file(host, name, text))
 }
 
-fn file(host: &str, name: &str, contents: String) -> OutputFile {
+fn file(host: &str, name: &str, contents: String) -> PlanFile {
+    plan_file(host, name, PlanText::Whole(contents))
+}
+
+fn output_file(host: &str, name: &str, contents: String) -> OutputFile {
     OutputFile {
         host: host.into(),
         name: name.into(),
         contents,
         executable: name.ends_with(".sh"),
+    }
+}
+
+fn plan_file(host: &str, name: &str, text: PlanText) -> PlanFile {
+    PlanFile {
+        host: host.into(),
+        name: name.into(),
+        text,
     }
 }
 
@@ -92,7 +132,27 @@ pub fn build_for(
     set: FileSet,
     only: Option<&std::collections::BTreeSet<String>>,
 ) -> Result<Vec<OutputFile>, Vec<BuildError>> {
-    let r = render::Renderer::new();
+    Ok(generate(cluster, set, only)?
+        .into_iter()
+        .map(|f| output_file(&f.host, &f.name, f.text.into_text()))
+        .collect())
+}
+
+/// Every host file of the named hosts (every host when `only` is `None`), sorted by host
+/// and name, keepalived.conf left in blocks: what a plan compares.
+pub fn build_for_plan(
+    cluster: &Cluster,
+    only: Option<&std::collections::BTreeSet<String>>,
+) -> Result<Vec<PlanFile>, Vec<BuildError>> {
+    generate(cluster, FileSet::Hosts, only)
+}
+
+fn generate(
+    cluster: &Cluster,
+    set: FileSet,
+    only: Option<&std::collections::BTreeSet<String>>,
+) -> Result<Vec<PlanFile>, Vec<BuildError>> {
+    let r = &*render::RENDERER;
     let hosts = lvsc_compiler::views::views_of(cluster, only, true);
     let c = cluster.name.as_str();
     let mut errors = guard::check(&hosts);
@@ -117,30 +177,32 @@ pub fn build_for(
         }
         FileSet::Hosts => {
             for d in &hosts.directors {
-                let keepalived = keepalived::render(&r, c, d, &mut errors);
+                let keepalived = KeepalivedConf::new(c, d, &mut errors);
                 out.extend(files_of(
                     &d.name,
                     [
-                        ("keepalived.conf", keepalived),
-                        ("nftables.conf", lvsc_nftables::beside_ipvs(c, d)),
-                        ("sysctl.conf", sysctl(&r, c, &d.name, &d.sysctls)),
-                        ("setup.sh", setup::director(&r, c, d)),
+                        ("keepalived.conf", PlanText::Keepalived(keepalived)),
+                        (
+                            "nftables.conf",
+                            PlanText::Whole(lvsc_nftables::beside_ipvs(c, d)),
+                        ),
+                        (
+                            "sysctl.conf",
+                            PlanText::Whole(sysctl(r, c, &d.name, &d.sysctls)),
+                        ),
+                        ("setup.sh", PlanText::Whole(setup::director(r, c, d))),
                     ],
                 ));
                 if let Some(role) = &d.bgp {
                     out.push(file(
                         &d.name,
                         "bird.conf",
-                        routing::bird(&r, c, &d.name, role),
+                        routing::bird(r, c, &d.name, role),
                     ));
-                    out.push(file(
-                        &d.name,
-                        "frr.conf",
-                        routing::frr(&r, c, &d.name, role),
-                    ));
+                    out.push(file(&d.name, "frr.conf", routing::frr(r, c, &d.name, role)));
                 }
                 if d.checker == lvsc_compiler::ir::Checker::Lvsc {
-                    match unit(&r, c, d) {
+                    match unit(r, c, d) {
                         Ok(text) => out.push(file(&d.name, "lvsc-run.service", text)),
                         Err(e) => errors.push(e),
                     }
@@ -150,8 +212,11 @@ pub fn build_for(
                 out.extend(files_of(
                     &v.name,
                     [
-                        ("sysctl.conf", sysctl(&r, c, &v.name, &v.sysctls)),
-                        ("setup.sh", setup::real(&r, c, v)),
+                        (
+                            "sysctl.conf",
+                            PlanText::Whole(sysctl(r, c, &v.name, &v.sysctls)),
+                        ),
+                        ("setup.sh", PlanText::Whole(setup::real(r, c, v))),
                     ],
                 ));
             }

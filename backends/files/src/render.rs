@@ -11,6 +11,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         "keepalived.conf",
         include_str!("../templates/keepalived.conf.j2"),
     ),
+    (
+        "keepalived-service",
+        include_str!("../templates/keepalived-service.j2"),
+    ),
+    (
+        "keepalived-real",
+        include_str!("../templates/keepalived-real.j2"),
+    ),
     ("sysctl.conf", include_str!("../templates/sysctl.conf.j2")),
     ("setup.sh", include_str!("../templates/setup.sh.j2")),
     ("exports", include_str!("../templates/exports.j2")),
@@ -22,6 +30,9 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/lvsc-run.service.j2"),
     ),
 ];
+
+/// The templates, loaded once.
+pub static RENDERER: std::sync::LazyLock<Renderer> = std::sync::LazyLock::new(Renderer::new);
 
 /// Renders templates with strict undefined checks and stable whitespace.
 pub struct Renderer {
@@ -45,6 +56,13 @@ impl Renderer {
                 .expect("templates are valid; covered by tests");
         }
         Renderer { env }
+    }
+
+    /// Renders template `name` with exactly `ctx`: a part of a file, as it is.
+    pub fn render_plain(&self, name: &str, ctx: Value) -> String {
+        let tmpl = self.env.get_template(name).expect("known template");
+        tmpl.render(ctx)
+            .unwrap_or_else(|e| panic!("template {name} does not fit its model: {e:#}"))
     }
 
     /// Renders template `name` with `model` plus `cluster` and `host`.

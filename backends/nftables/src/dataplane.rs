@@ -252,7 +252,7 @@ fn rules(s: &Service) -> Vec<String> {
 /// The services the nftables data plane can carry; each other one refused with why.
 fn carried(d: &DirectorView) -> Result<Vec<&Service>, Vec<Refusal>> {
     let mut refusals = Vec::new();
-    for s in &d.services {
+    for s in d.services.iter() {
         if s.forward.method != ForwardMethod::Nat {
             refusals.push(Refusal {
                 service: s.name.clone(),
@@ -330,7 +330,7 @@ pub fn dataplane(cluster: &str, d: &DirectorView) -> Result<String, Vec<Refusal>
 /// configurations of one shape differ by map elements only.
 pub fn shape(d: &DirectorView) -> Vec<String> {
     let mut out = Vec::new();
-    for s in &d.services {
+    for s in d.services.iter() {
         out.push(format!("map {} {}", map_name(s), map_type(s)));
         out.extend(
             affinity_sets(s)

@@ -104,7 +104,7 @@ pub fn beside_ipvs(cluster: &str, d: &DirectorView) -> String {
         "ip6 nexthdr vrrp accept".to_string(),
     ];
     let mut marks = Vec::new();
-    for s in &d.services {
+    for s in d.services.iter() {
         for v in &s.vips {
             input.push(format!("{} counter accept {}", vip_match(v), comment(s)));
             if let lvsc_compiler::ir::ServiceKey::Fwmark { mark, .. } = s.key {
