@@ -5,11 +5,11 @@
 //! fields; a plan lists objects added, removed and changed, field by field. Secrets are
 //! never in the IR, so they can never be in a plan.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use crate::ir::{Check, Cluster, Real, Service, ServiceKey, VrrpState};
+use crate::ir::{Check, Cluster, InterfaceAddress, Real, Service, ServiceKey, VrrpState};
 use crate::views::{DirectorView, HostViews, RealServerView, StorageServerView, views_of};
 
 /// Every change between two clusters, per host, and the risks it carries.
@@ -353,10 +353,16 @@ fn director_objects(old: Option<&DirectorView>, new: Option<&DirectorView>) -> O
         d.map(|d| d.services.iter().map(|s| (s.name.as_str(), s)).collect())
             .unwrap_or_default()
     }
+    // Addresses held on both sides alike make no object either (a big cluster floats
+    // 10,000 VIPs).
+    fn floating(d: Option<&DirectorView>) -> BTreeSet<&InterfaceAddress> {
+        d.map(|d| d.floating.iter().collect()).unwrap_or_default()
+    }
     let (os, ns) = (by_name(old), by_name(new));
+    let (of, nf) = (floating(old), floating(new));
     (
-        old.map(|d| director_side(d, &changed(d, &ns))),
-        new.map(|d| director_side(d, &changed(d, &os))),
+        old.map(|d| director_side(d, &changed(d, &ns), &nf)),
+        new.map(|d| director_side(d, &changed(d, &os), &of)),
     )
 }
 
@@ -387,7 +393,11 @@ fn changed<'a>(
         .collect::<Vec<_>>()
 }
 
-fn director_side(d: &DirectorView, services: &[(&Service, Vec<&Real>)]) -> Objects {
+fn director_side(
+    d: &DirectorView,
+    services: &[(&Service, Vec<&Real>)],
+    their_floating: &BTreeSet<&InterfaceAddress>,
+) -> Objects {
     let mut o = Objects::new();
     for (s, reals) in services {
         o.insert(("service".into(), s.name.clone()), service_fields(s));
@@ -416,7 +426,7 @@ fn director_side(d: &DirectorView, services: &[(&Service, Vec<&Real>)]) -> Objec
             o.insert(("real".into(), format!("{}/{}", s.name, r.name)), f);
         }
     }
-    for a in &d.floating {
+    for a in d.floating.iter().filter(|a| !their_floating.contains(a)) {
         o.insert(
             ("address".into(), format!("{}/{}", a.addr, a.prefix)),
             fields([("interface", a.interface.clone())]),

@@ -328,8 +328,10 @@ fn reals(c: &Cluster, keep: &dyn Fn(&str) -> bool) -> Vec<RealServerView> {
         .pools
         .iter()
         .flat_map(|p| {
+            // Only the hosts kept: a plan derives a few of 160,000.
             p.hosts
                 .iter()
+                .filter(|h| keep(&h.name))
                 .map(move |h| ((p.name.as_str(), h.name.as_str()), h.gateway))
         })
         .collect();

@@ -211,6 +211,82 @@ pub fn unified(old: &str, new: &str, path: &str) -> String {
     unified_parts(&Paragraphs::new(old), &Paragraphs::new(new), path)
 }
 
+/// A stretch of two files in parts: equal (old parts from the first to the third,
+/// new from the second on), or differing (old parts, new parts).
+enum Step {
+    Equal(usize, usize, usize),
+    Differ(std::ops::Range<usize>, std::ops::Range<usize>),
+}
+
+/// `old` and `new` in runs, equal or differing, as a patience diff pairs them: the items
+/// that occur once on each side are matched where their order agrees (the longest run
+/// of them whose old positions increase), and what lies between matches differs.
+/// O(n log n); similar's patience diff also diffs between the matches, which took 30 ms
+/// for 10,000 services, and the parts of the groups between matches are diffed anyway.
+fn matched_runs(
+    old: &[u32],
+    new: &[u32],
+) -> Vec<(bool, std::ops::Range<usize>, std::ops::Range<usize>)> {
+    // Per number: how often on each side, and where in old.
+    let max = old.iter().chain(new).max().map_or(0, |&m| m as usize + 1);
+    let mut seen = vec![(0u32, 0u32, 0usize); max];
+    for (i, &k) in old.iter().enumerate() {
+        seen[k as usize].0 += 1;
+        seen[k as usize].2 = i;
+    }
+    for &k in new {
+        seen[k as usize].1 += 1;
+    }
+    // (old, new) positions of the items unique on both sides, in new's order.
+    let pairs: Vec<(usize, usize)> = new
+        .iter()
+        .enumerate()
+        .filter_map(|(j, &k)| {
+            let (a, b, i) = seen[k as usize];
+            (a == 1 && b == 1).then_some((i, j))
+        })
+        .collect();
+    // The longest run with increasing old positions (patience sorting).
+    let mut tails: Vec<usize> = Vec::new();
+    let mut before = vec![usize::MAX; pairs.len()];
+    for (p, &(i, _)) in pairs.iter().enumerate() {
+        let at = tails.partition_point(|&t| pairs[t].0 < i);
+        if at > 0 {
+            before[p] = tails[at - 1];
+        }
+        if at == tails.len() {
+            tails.push(p);
+        } else {
+            tails[at] = p;
+        }
+    }
+    let mut matched = Vec::with_capacity(tails.len());
+    let mut p = tails.last().copied().unwrap_or(usize::MAX);
+    while p != usize::MAX {
+        matched.push(pairs[p]);
+        p = before[p];
+    }
+    matched.reverse();
+    let mut runs = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    for (mi, mj) in matched.into_iter().chain([(old.len(), new.len())]) {
+        if mi > i || mj > j {
+            runs.push((false, i..mi, j..mj));
+        }
+        if mi < old.len() {
+            match runs.last_mut() {
+                Some((true, o, n)) if o.end == mi && n.end == mj => {
+                    o.end += 1;
+                    n.end += 1;
+                }
+                _ => runs.push((true, mi..mi + 1, mj..mj + 1)),
+            }
+        }
+        (i, j) = (mi + 1, mj + 1);
+    }
+    runs
+}
+
 /// Equal keys get equal numbers, on both sides: the diffs then compare numbers.
 fn numbered<K: Hash + Eq>(
     old: impl Iterator<Item = K>,
@@ -227,25 +303,21 @@ fn numbered<K: Hash + Eq>(
 }
 
 /// Like [`unified`], of two files in parts; empty when they are the same.
-pub fn unified_parts<P: Parts>(old: &P, new: &P, path: &str) -> String {
+pub fn unified_parts<P: Parts + Sync>(old: &P, new: &P, path: &str) -> String {
     let (mut o, mut n) = (Side::new(old), Side::new(new));
     let (og, ng) = numbered(
         (0..old.groups()).map(|g| old.group_key(g)),
         (0..new.groups()).map(|g| new.group_key(g)),
     );
-    let mut ops = Vec::new();
-    for p in capture_diff_slices(Algorithm::Patience, &og, &ng) {
-        let (tag, or, nr) = p.as_tag_tuple();
+    // First where the files differ, in ranges of parts; then those parts read, each
+    // side on its own core; then their lines diffed.
+    let mut steps: Vec<Step> = Vec::new();
+    for (equal, or, nr) in matched_runs(&og, &ng) {
         // The groups' parts.
         let or = old.group_start(or.start)..old.group_start(or.end);
         let nr = new.group_start(nr.start)..new.group_start(nr.end);
-        if tag == DiffTag::Equal {
-            let o0 = o.starts[or.start];
-            ops.push(DiffOp::Equal {
-                old_index: o0,
-                new_index: n.starts[nr.start],
-                len: o.starts[or.end] - o0,
-            });
+        if equal {
+            steps.push(Step::Equal(or.start, nr.start, or.end));
             continue;
         }
         // Groups that differ: the parts they begin and end with alike are equal, the
@@ -262,31 +334,46 @@ pub fn unified_parts<P: Parts>(old: &P, new: &P, path: &str) -> String {
             .zip(nk[head..].iter().rev())
             .take_while(|(a, b)| a == b)
             .count();
-        let equal = |ops: &mut Vec<DiffOp>, o0: usize, n0: usize, o1: usize| {
-            if o1 > o0 {
-                ops.push(DiffOp::Equal {
-                    old_index: o0,
-                    new_index: n0,
-                    len: o1 - o0,
-                });
-            }
-        };
         let (om, nm) = (or.start + head, nr.start + head);
         let (oe, ne) = (or.end - tail, nr.end - tail);
-        equal(
-            &mut ops,
-            o.starts[or.start],
-            n.starts[nr.start],
-            o.starts[om],
-        );
-        let (o0, n0) = (o.starts[om], n.starts[nm]);
-        let (ol, nl) = (o.lines_of(om..oe), n.lines_of(nm..ne));
-        ops.extend(
-            capture_diff_slices(Algorithm::Myers, &ol, &nl)
-                .into_iter()
-                .map(|d| shift(d, o0, n0)),
-        );
-        equal(&mut ops, o.starts[oe], n.starts[ne], o.starts[or.end]);
+        steps.push(Step::Equal(or.start, nr.start, om));
+        steps.push(Step::Differ(om..oe, nm..ne));
+        steps.push(Step::Equal(oe, ne, or.end));
+    }
+    std::thread::scope(|scope| {
+        let reading = scope.spawn(|| {
+            for s in &steps {
+                if let Step::Differ(r, _) = s {
+                    r.clone().for_each(|i| o.read(i));
+                }
+            }
+        });
+        for s in &steps {
+            if let Step::Differ(_, r) = s {
+                r.clone().for_each(|i| n.read(i));
+            }
+        }
+        reading.join().expect("rendering does not panic");
+    });
+    let mut ops = Vec::new();
+    for s in steps {
+        match s {
+            Step::Equal(o0, n0, o1) if o1 > o0 => ops.push(DiffOp::Equal {
+                old_index: o.starts[o0],
+                new_index: n.starts[n0],
+                len: o.starts[o1] - o.starts[o0],
+            }),
+            Step::Equal(..) => {}
+            Step::Differ(or, nr) => {
+                let (o0, n0) = (o.starts[or.start], n.starts[nr.start]);
+                let (ol, nl) = (o.lines_of(or), n.lines_of(nr));
+                ops.extend(
+                    capture_diff_slices(Algorithm::Myers, &ol, &nl)
+                        .into_iter()
+                        .map(|d| shift(d, o0, n0)),
+                );
+            }
+        }
     }
     let mut out = String::new();
     let groups = group_diff_ops(merge_equal(ops), 2);
@@ -354,10 +441,42 @@ mod tests {
         assert_eq!(unified("a\n\nb", "a\n\nc", "f"), plain("a\n\nb", "a\n\nc"));
     }
 
+    #[test]
+    fn runs_match_what_is_unique_on_both_sides_in_order() {
+        let runs = |a: &[u32], b: &[u32]| {
+            matched_runs(a, b)
+                .into_iter()
+                .map(|(e, o, n)| (e, o.start, o.end, n.start, n.end))
+                .collect::<Vec<_>>()
+        };
+        // One item changed in the middle.
+        assert_eq!(
+            runs(&[1, 2, 3, 4], &[1, 2, 9, 4]),
+            [(true, 0, 2, 0, 2), (false, 2, 3, 2, 3), (true, 3, 4, 3, 4)]
+        );
+        // One removed at the start, one added at the end.
+        assert_eq!(
+            runs(&[1, 2, 3], &[2, 3, 4]),
+            [(false, 0, 1, 0, 0), (true, 1, 3, 0, 2), (false, 3, 3, 2, 3)]
+        );
+        // A move: the longer order wins, the moved item differs on both sides.
+        assert_eq!(
+            runs(&[1, 2, 3, 4], &[2, 3, 4, 1]),
+            [(false, 0, 1, 0, 0), (true, 1, 4, 0, 3), (false, 4, 4, 3, 4)]
+        );
+        // Repeated items are never matched, and nothing at all is all differing.
+        assert_eq!(
+            runs(&[5, 1, 5], &[5, 1, 5]),
+            [(false, 0, 1, 0, 1), (true, 1, 2, 1, 2), (false, 2, 3, 2, 3)]
+        );
+        assert_eq!(runs(&[], &[]), []);
+        assert_eq!(runs(&[1], &[]), [(false, 0, 1, 0, 0)]);
+    }
+
     /// Parts rendered on demand, counting how many were.
     struct Lazy {
         parts: Vec<(u32, usize)>,
-        rendered: std::cell::Cell<usize>,
+        rendered: std::sync::atomic::AtomicUsize,
     }
 
     impl Parts for Lazy {
@@ -382,7 +501,8 @@ mod tests {
             self.parts[i].1
         }
         fn text(&self, i: usize) -> String {
-            self.rendered.set(self.rendered.get() + 1);
+            self.rendered
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let (id, n) = self.parts[i];
             (0..n).map(|l| format!("part {id} line {l}\n")).collect()
         }
@@ -405,6 +525,7 @@ mod tests {
         // context; `whole` rendered everything, so count on a fresh pair.
         let (a, b) = (lazy(&ids), lazy(&changed));
         unified_parts(&a, &b, "f");
-        assert_eq!((a.rendered.get(), b.rendered.get()), (3, 1));
+        let rendered = |l: &Lazy| l.rendered.load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!((rendered(&a), rendered(&b)), (3, 1));
     }
 }

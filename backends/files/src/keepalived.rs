@@ -123,7 +123,7 @@ impl CheckModel<'_> {
 }
 
 /// What decides a part's line count.
-#[derive(PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum Shape {
     Head([bool; 7], usize),
     Real([bool; 2], Option<[bool; 3]>),
@@ -273,8 +273,8 @@ pub struct KeepalivedConf {
     services: Arc<Vec<Service>>,
     /// Where each service's parts begin (part 0 is the file's head), then the count.
     starts: Vec<usize>,
-    /// Each service's head's line count, then each of its reals'.
-    lines: Vec<Vec<u16>>,
+    /// Each part's line count.
+    lines: Vec<u32>,
 }
 
 /// A part of a [`KeepalivedConf`] as a plan compares it: equal keys, equal text.
@@ -333,33 +333,37 @@ impl KeepalivedConf {
             lvsc_compiler::ir::Checker::Lvsc => Arc::default(),
         };
         errors.extend(services.iter().filter_map(|s| refusal(s, &d.name)));
-        // Parts of one shape have one line count: render one of each.
-        let mut by_shape: HashMap<Shape, u16> = HashMap::new();
-        let mut count = |shape: Shape, render: &dyn Fn() -> String| {
-            *by_shape
-                .entry(shape)
-                .or_insert_with(|| render().lines().count() as u16)
-        };
-        let mut starts = Vec::with_capacity(services.len() + 1);
-        let mut at = 1;
-        let lines = services
-            .iter()
-            .map(|s| {
-                starts.push(at);
-                at += s.reals.len() + 2;
-                let m = service(s);
-                let mut lines = Vec::with_capacity(s.reals.len() + 1);
-                lines.push(count(m.shape(), &|| head_text(&m)));
-                for r in &s.reals {
-                    let r = real(r);
-                    let shape = real_shape(&r, m.check.as_ref());
-                    lines.push(count(shape, &|| real_text(&r, m.check.as_ref())));
-                }
-                lines
-            })
-            .collect();
-        starts.push(at);
         let head = head(cluster, d, services.iter().filter_map(group).collect());
+        // Parts of one shape have one line count: render one of each. Neighbours mostly
+        // share a shape: ask the map only when it changes.
+        let mut by_shape: HashMap<Shape, u32> = HashMap::new();
+        let mut last: Option<(Shape, u32)> = None;
+        let mut count = |shape: Shape, render: &dyn Fn() -> String| match &last {
+            Some((s, n)) if *s == shape => *n,
+            _ => {
+                let n = *by_shape
+                    .entry(shape)
+                    .or_insert_with_key(|_| render().lines().count() as u32);
+                last = Some((shape, n));
+                n
+            }
+        };
+        let parts = 1 + services.iter().map(|s| s.reals.len() + 2).sum::<usize>();
+        let mut starts = Vec::with_capacity(services.len() + 1);
+        let mut lines = Vec::with_capacity(parts);
+        lines.push(head.lines().count() as u32);
+        for s in services.iter() {
+            starts.push(lines.len());
+            let m = service(s);
+            lines.push(count(m.shape(), &|| head_text(&m)));
+            for r in &s.reals {
+                let r = real(r);
+                let shape = real_shape(&r, m.check.as_ref());
+                lines.push(count(shape, &|| real_text(&r, m.check.as_ref())));
+            }
+            lines.push(1);
+        }
+        starts.push(lines.len());
         KeepalivedConf {
             head,
             services,
@@ -418,12 +422,7 @@ impl KeepalivedConf {
 
     /// Part `i`'s line count.
     pub fn lines(&self, i: usize) -> usize {
-        match self.at(i) {
-            At::Head => self.head.lines().count(),
-            At::Service(s) => self.lines[s][0].into(),
-            At::Real(s, r) => self.lines[s][r + 1].into(),
-            At::Close => 1,
-        }
+        self.lines[i] as usize
     }
 
     /// Part `i`'s text.
