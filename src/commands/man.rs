@@ -18,9 +18,15 @@ pub fn run(args: Args, cmd: clap::Command) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&args.out)?;
     let mut written = 0;
     write_pages(&cmd, "lvsc", &args.out, &mut written)?;
-    std::fs::write(args.out.join("lvs.5"), language_page())?;
+    write(&args.out.join("lvs.5"), language_page().as_bytes())?;
     eprintln!("wrote {} pages to {}", written + 1, args.out.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes one page whole, through a new temporary file renamed over the old page (never
+/// half a page, never through a link planted at its name), readable by all.
+fn write(path: &Path, page: &[u8]) -> anyhow::Result<()> {
+    lvsc_files::folder::replace(path, page, Some(0o644)).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// lvsc.1, then lvsc-SUB.1 for each subcommand (and theirs), named as `man lvsc-SUB` finds them.
@@ -36,7 +42,7 @@ fn write_pages(
         .bin_name(name.replace('-', " "));
     let mut page = Vec::new();
     clap_mangen::Man::new(cmd.clone()).render(&mut page)?;
-    std::fs::write(out.join(format!("{name}.1")), page)?;
+    write(&out.join(format!("{name}.1")), &page)?;
     *written += 1;
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         write_pages(sub, &format!("{name}-{}", sub.get_name()), out, written)?;

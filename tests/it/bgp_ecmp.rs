@@ -465,6 +465,34 @@ fn active_active_directors_behind_bgp_ecmp_keep_connections_when_one_goes() {
         Duration::from_secs(30),
         || e.next_hops() == ["10.77.0.4"],
     );
+
+    // A reloaded file that no longer announces the VIP (it moved) withdraws it at once:
+    // lb3 takes it off `lo`, and the router loses its last route to it.
+    let file = e.tmp.join("cluster.lvs");
+    let moved = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace(VIP, "10.99.0.20");
+    std::fs::write(&file, moved).unwrap();
+    e.loops[1].hup();
+    wait_for(
+        "lb3 to withdraw the VIP its reloaded file no longer names",
+        Duration::from_secs(30),
+        || {
+            !e.directors[2]
+                .exec("ip", &["-4", "addr", "show", "dev", "lo"])
+                .contains(VIP)
+        },
+    );
+    wait_for(
+        "the router to lose the moved VIP",
+        Duration::from_secs(30),
+        || e.next_hops().is_empty(),
+    );
+    assert!(
+        e.loops[1].log().contains("\"why\":\"reload\""),
+        "no announce event of the reload: {}",
+        e.loops[1].log()
+    );
     drop(e);
 
     // With BFD: the router notices within a few hundred milliseconds.

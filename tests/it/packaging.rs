@@ -60,6 +60,17 @@ fn manual_pages_render_without_warnings() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     pages.sort();
+    // Written whole through temporary files: none left over, each page readable by all,
+    // and a second run replaces the pages in place.
+    assert!(!pages.iter().any(|p| p.starts_with('.')), "{pages:?}");
+    let mode = |p: &str| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(dir.join(p)).unwrap().permissions().mode() & 0o777
+    };
+    assert_eq!(mode("lvsc.1"), 0o644);
+    let again = lvsc(&["man", "--out", dir.to_str().unwrap()]);
+    assert!(again.status.success());
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), pages.len());
     for p in [
         "lvsc.1",
         "lvsc-apply.1",
