@@ -12,7 +12,7 @@ pub mod markdown;
 pub mod text;
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use lvsc_compiler::Cluster;
 use lvsc_compiler::diff::{ClusterDiff, diff};
@@ -63,15 +63,16 @@ impl Review {
         };
         // A host whose files change with none of its objects (the cluster renamed) is
         // listed too, or its diffs would not be shown.
-        for host in files.keys().filter(|h| !changed.contains(*h)) {
-            plan.hosts.push(lvsc_compiler::diff::HostDiff {
-                host: host.clone(),
-                role: role(new, host)
-                    .or_else(|| role(old, host))
-                    .unwrap_or("host")
-                    .into(),
-                changes: Vec::new(),
-            });
+        let unlisted: Vec<&String> = files.keys().filter(|h| !changed.contains(*h)).collect();
+        if !unlisted.is_empty() {
+            let roles = roles(old, new);
+            for host in unlisted {
+                plan.hosts.push(lvsc_compiler::diff::HostDiff {
+                    host: host.clone(),
+                    role: roles.get(host.as_str()).copied().unwrap_or("host").into(),
+                    changes: Vec::new(),
+                });
+            }
         }
         Ok(Review {
             plan,
@@ -96,26 +97,23 @@ impl Review {
     }
 }
 
-/// The role of host `name` in `c`, as a plan names it.
-fn role(c: &Cluster, name: &str) -> Option<&'static str> {
-    if c.balancer.directors.iter().any(|d| d.name == name) {
-        Some("director")
-    } else if c
-        .pools
-        .iter()
-        .flat_map(|p| &p.hosts)
-        .any(|h| h.name == name)
-    {
-        Some("real-server")
-    } else if c
-        .storage
-        .iter()
-        .any(|s| s.server.as_ref().is_some_and(|v| v.name == name))
-    {
-        Some("storage-server")
-    } else {
-        None
+/// Every host's role as a plan names it, the new cluster's where both name a host.
+fn roles<'c>(old: &'c Cluster, new: &'c Cluster) -> HashMap<&'c str, &'static str> {
+    let mut roles = HashMap::new();
+    for c in [old, new] {
+        for h in c.pools.iter().flat_map(|p| &p.hosts) {
+            roles.insert(h.name.as_str(), "real-server");
+        }
+        for s in &c.storage {
+            if let Some(v) = &s.server {
+                roles.insert(v.name.as_str(), "storage-server");
+            }
+        }
+        for d in &c.balancer.directors {
+            roles.insert(d.name.as_str(), "director");
+        }
     }
+    roles
 }
 
 /// `1 risk`, `2 risks`.
