@@ -376,4 +376,23 @@ mod tests {
             "40 changed services not drawn"
         );
     }
+
+    #[test]
+    fn a_markdown_plan_says_why_it_has_no_picture() {
+        let old = cluster_with(120, |_| false);
+        let review = |new: &Cluster| {
+            crate::markdown::render(&crate::Review::new(&old, new, "f", false).unwrap())
+        };
+        let many = review(&cluster_with(120, |i| i % 2 == 0));
+        assert!(
+            many.contains("No picture: more than 50 services change"),
+            "{many}"
+        );
+        assert!(!many.contains("```mermaid"), "{many}");
+        let few = review(&cluster_with(120, |i| i % 3 == 0));
+        assert!(
+            few.contains("```mermaid") && !few.contains("No picture"),
+            "{few}"
+        );
+    }
 }

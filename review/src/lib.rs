@@ -148,7 +148,9 @@ fn file_diffs(
                 filediff::unified_parts(&Blocks(x), &Blocks(y), p)
             }
             (x, y) => {
-                let (x, y) = (whole(x), whole(y));
+                // A file on one side only is compared with an empty one.
+                let x = x.map_or(Cow::Borrowed(""), PlanText::text);
+                let y = y.map_or(Cow::Borrowed(""), PlanText::text);
                 if x == y {
                     continue;
                 }
@@ -165,15 +167,6 @@ fn file_diffs(
         });
     }
     Ok(out)
-}
-
-/// A file's whole text; empty where it does not exist.
-fn whole(t: Option<&PlanText>) -> Cow<'_, str> {
-    match t {
-        None => Cow::Borrowed(""),
-        Some(PlanText::Whole(t)) => Cow::Borrowed(t),
-        Some(PlanText::Keepalived(k)) => Cow::Owned(k.whole()),
-    }
 }
 
 /// keepalived.conf as parts.

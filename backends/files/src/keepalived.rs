@@ -306,12 +306,21 @@ impl std::hash::Hash for PartKey<'_> {
 /// A group of parts of a [`KeepalivedConf`] as a plan compares it first: the file's
 /// head, or a service with its reals.
 #[derive(PartialEq, Eq)]
-pub struct GroupKey<'a>(Result<&'a str, &'a Service>);
+pub struct GroupKey<'a>(Group<'a>);
+
+#[derive(PartialEq, Eq)]
+enum Group<'a> {
+    Head(&'a str),
+    Service(&'a Service),
+}
 
 impl std::hash::Hash for GroupKey<'_> {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        // Equal services have equal names; the name alone is quick and agrees.
-        self.0.map_err(|s| &s.name).hash(state);
+        match self.0 {
+            Group::Head(h) => h.hash(state),
+            // Equal services have equal names; the name alone is quick and agrees.
+            Group::Service(s) => s.name.hash(state),
+        }
     }
 }
 
@@ -392,8 +401,8 @@ impl KeepalivedConf {
     /// Group `g` as a plan compares it.
     pub fn group_key(&self, g: usize) -> GroupKey<'_> {
         GroupKey(match g {
-            0 => Ok(&self.head),
-            _ => Err(&self.services[g - 1]),
+            0 => Group::Head(&self.head),
+            _ => Group::Service(&self.services[g - 1]),
         })
     }
 
@@ -440,16 +449,7 @@ impl KeepalivedConf {
 
     /// The whole file.
     pub fn whole(&self) -> String {
-        let mut out = self.head.clone();
-        for s in self.services.iter() {
-            let m = service(s);
-            out += &head_text(&m);
-            for r in &s.reals {
-                out += &real_text(&real(r), m.check.as_ref());
-            }
-            out += "}\n";
-        }
-        out
+        (0..self.parts()).map(|i| self.text(i)).collect()
     }
 }
 

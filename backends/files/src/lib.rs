@@ -69,11 +69,11 @@ pub enum PlanText {
 }
 
 impl PlanText {
-    /// The whole text (rendering every block of a keepalived.conf).
-    pub fn into_text(self) -> String {
+    /// The whole text (rendering every part of a keepalived.conf).
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
         match self {
-            PlanText::Whole(t) => t,
-            PlanText::Keepalived(k) => k.whole(),
+            PlanText::Whole(t) => t.into(),
+            PlanText::Keepalived(k) => k.whole().into(),
         }
     }
 }
@@ -134,7 +134,7 @@ pub fn build_for(
 ) -> Result<Vec<OutputFile>, Vec<BuildError>> {
     Ok(generate(cluster, set, only)?
         .into_iter()
-        .map(|f| output_file(&f.host, &f.name, f.text.into_text()))
+        .map(|f| output_file(&f.host, &f.name, f.text.text().into_owned()))
         .collect())
 }
 
